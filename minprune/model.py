@@ -1,0 +1,366 @@
+"""A multilayer perceptron written out in numpy, with a pruning mask beside every weight.
+
+The layout follows scikit-learn's ``MLPClassifier``: layer ``i`` maps
+``(n_samples, fan_in) -> (n_samples, fan_out)`` with ``W`` of shape
+``(fan_in, fan_out)``, so ``coefs_[i] is layers[i].W``. Hidden layers use one
+activation; the output layer produces logits that a softmax turns into class
+probabilities. Training lives in :mod:`minprune.training`.
+
+Pruning state is explicit: ``layer.mask`` (bool, ``W.shape``) says which weights
+exist and ``layer.bias_mask`` (bool, ``b.shape``) which units keep their bias.
+Every forward and backward pass multiplies by the masks, and the optimizers
+write exact zeros into pruned positions after each step.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_choice, check_features, check_int, check_labels, check_seed
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
+
+
+def _relu(z):
+    return np.maximum(z, 0, out=z)
+
+
+def _tanh(z):
+    return np.tanh(z, out=z)
+
+
+def _sigmoid(z):
+    # 1 / (1 + exp(-z)) computed as 0.5 * (1 + tanh(z / 2)): no overflow for large |z|.
+    z *= 0.5
+    np.tanh(z, out=z)
+    z += 1
+    z *= 0.5
+    return z
+
+
+def _identity(z):
+    return z
+
+
+# The derivative of each activation, written in terms of its *output* a = f(z),
+# which is what the forward pass keeps. Multiplies `delta` in place.
+def _relu_grad(a, delta):
+    delta *= a > 0
+
+
+def _tanh_grad(a, delta):
+    delta *= 1 - a * a
+
+
+def _sigmoid_grad(a, delta):
+    delta *= a * (1 - a)
+
+
+def _identity_grad(a, delta):
+    pass
+
+
+_FORWARD = {"relu": _relu, "tanh": _tanh, "sigmoid": _sigmoid, "identity": _identity}
+_BACKWARD = {"relu": _relu_grad, "tanh": _tanh_grad, "sigmoid": _sigmoid_grad,
+             "identity": _identity_grad}
+
+
+def log_softmax(logits):
+    """Log-probabilities from logits, stable for any finite input (log-sum-exp).
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+    """
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax(logits):
+    """Class probabilities from logits; rows sum to 1; no overflow for large logits."""
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e
+
+
+class Dense:
+    """One fully connected layer ``a_out = f(a_in @ (W * mask) + b * bias_mask)``.
+
+    Attributes
+    ----------
+    W : ndarray of shape (fan_in, fan_out)
+    b : ndarray of shape (fan_out,)
+    mask : bool ndarray of shape (fan_in, fan_out)
+        True where a weight exists. Weight pruning sets entries to False.
+    bias_mask : bool ndarray of shape (fan_out,)
+        True where a unit keeps its bias. Only neuron pruning clears it.
+    activation : str
+        Name of the activation applied to this layer's output.
+    """
+
+    def __init__(self, W, b, activation="relu", mask=None, bias_mask=None):
+        self.W = W
+        self.b = b
+        self.activation = activation
+        self.mask = np.ones(W.shape, dtype=bool) if mask is None else mask
+        self.bias_mask = np.ones(b.shape, dtype=bool) if bias_mask is None else bias_mask
+
+    @property
+    def fan_in(self):
+        return self.W.shape[0]
+
+    @property
+    def fan_out(self):
+        return self.W.shape[1]
+
+    def is_pruned(self):
+        """True when any weight or bias of this layer is masked out."""
+        return not (self.mask.all() and self.bias_mask.all())
+
+    def effective_weights(self):
+        """``(W * mask, b * bias_mask)``: the parameters the forward pass uses."""
+        if not self.is_pruned():
+            return self.W, self.b
+        return self.W * self.mask, self.b * self.bias_mask
+
+    def apply_mask(self):
+        """Write exact zeros into masked positions of ``W`` and ``b`` (in place)."""
+        self.W[~self.mask] = 0
+        self.b[~self.bias_mask] = 0
+
+    def __repr__(self):
+        return f"Dense({self.fan_in} -> {self.fan_out}, {self.activation})"
+
+
+class MLP:
+    """A multilayer perceptron classifier with softmax cross-entropy loss.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_features, hidden_1, ..., hidden_k, n_classes]``; at least two
+        entries and at least two classes.
+    activation : {"relu", "tanh", "sigmoid", "identity"}
+        Activation of the hidden layers. The output layer is linear (logits).
+    seed : int or np.random.Generator
+        Seed for the initial weights. He-normal for relu, Glorot-uniform otherwise;
+        biases start at zero.
+    dtype : numpy floating dtype
+        float32 (fast, the default) or float64 (for gradient checks).
+
+    Attributes
+    ----------
+    layers : list of Dense
+    """
+
+    def __init__(self, layer_sizes, activation="relu", seed=0, dtype=np.float32):
+        sizes = _check_layer_sizes(layer_sizes)
+        check_choice(activation, "activation", ACTIVATIONS)
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        rng = check_seed(seed)
+        self.activation = activation
+        self.dtype = dtype
+        self.layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            last = i == len(sizes) - 2
+            W = _init_weights(rng, fan_in, fan_out, activation).astype(dtype)
+            b = np.zeros(fan_out, dtype=dtype)
+            self.layers.append(Dense(W, b, "identity" if last else activation))
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def layer_sizes(self):
+        """``[n_features, hidden..., n_classes]``."""
+        return [self.layers[0].fan_in] + [layer.fan_out for layer in self.layers]
+
+    @property
+    def n_features(self):
+        return self.layers[0].fan_in
+
+    @property
+    def n_classes(self):
+        return self.layers[-1].fan_out
+
+    @property
+    def coefs_(self):
+        """Weight matrices, scikit-learn's name: ``coefs_[i]`` has shape (fan_in, fan_out)."""
+        return [layer.W for layer in self.layers]
+
+    @property
+    def intercepts_(self):
+        return [layer.b for layer in self.layers]
+
+    @property
+    def masks_(self):
+        return [layer.mask for layer in self.layers]
+
+    def n_params(self):
+        """Number of weights and biases (pruned or not)."""
+        return sum(layer.W.size + layer.b.size for layer in self.layers)
+
+    def copy(self):
+        """A deep copy: weights, masks and mask history are not shared."""
+        new = object.__new__(MLP)
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if k != "layers"})
+        new.layers = [Dense(layer.W.copy(), layer.b.copy(), layer.activation,
+                            layer.mask.copy(), layer.bias_mask.copy()) for layer in self.layers]
+        if "mask_history" in self.__dict__:
+            new.mask_history = [entry.copy() for entry in self.mask_history]
+        return new
+
+    def apply_masks(self):
+        """Zero every masked weight and bias in place; returns self."""
+        for layer in self.layers:
+            layer.apply_mask()
+        return self
+
+    def __repr__(self):
+        sizes = " -> ".join(str(s) for s in self.layer_sizes)
+        return f"MLP({sizes}, activation={self.activation!r}, dtype={self.dtype.name})"
+
+    # ------------------------------------------------------------------- forward
+    def _forward(self, X):
+        """All layer outputs ``[X, a_1, ..., logits]`` for an already checked X."""
+        activations = [X]
+        a = X
+        for layer in self.layers:
+            W, b = layer.effective_weights()
+            z = a @ W
+            z += b
+            a = _FORWARD[layer.activation](z)
+            activations.append(a)
+        return activations
+
+    def forward(self, X):
+        """Logits of the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return self._forward(self._check_X(X))[-1]
+
+    def hidden_activations(self, X):
+        """Outputs of each hidden layer (after the activation).
+
+        Returns
+        -------
+        list of ndarray, one of shape (n_samples, hidden_i) per hidden layer
+        """
+        return self._forward(self._check_X(X))[1:-1]
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes); rows sum to 1."""
+        return softmax(self.forward(X))
+
+    def predict(self, X):
+        """Predicted class labels, shape (n_samples,)."""
+        return np.argmax(self.forward(X), axis=1)
+
+    def score(self, X, y):
+        """Accuracy (fraction in [0, 1]) on `X`, `y`."""
+        X = self._check_X(X)
+        y = check_labels(y, "y", n_samples=X.shape[0], n_classes=self.n_classes)
+        return float(np.mean(np.argmax(self._forward(X)[-1], axis=1) == y))
+
+    def loss(self, X, y):
+        """Mean softmax cross-entropy (nats per sample) on `X`, `y`."""
+        X, y = self._check_Xy(X, y)
+        logp = log_softmax(self._forward(X)[-1])
+        return float(-np.mean(logp[np.arange(len(y)), y]))
+
+    # ------------------------------------------------------------------ backward
+    def _backward(self, activations, y):
+        """Loss and gradients from a forward pass; no input checks.
+
+        Returns
+        -------
+        loss : float
+            Mean cross-entropy.
+        grads : list of (dW, db)
+            Gradients of the mean loss, already multiplied by the masks.
+        probs : ndarray of shape (n_samples, n_classes)
+        """
+        n = len(y)
+        rows = np.arange(n)
+        logits = activations[-1]
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        total = probs.sum(axis=1)
+        loss = float(np.mean(np.log(total) - shifted[rows, y]))
+        probs /= total[:, None]
+        delta = probs.copy()
+        delta[rows, y] -= 1
+        delta /= n
+        grads = [None] * len(self.layers)
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            dW = activations[i].T @ delta
+            db = delta.sum(axis=0)
+            pruned = layer.is_pruned()
+            if pruned:
+                dW *= layer.mask
+                db *= layer.bias_mask
+            grads[i] = (dW, db)
+            if i > 0:  # the input layer's delta is never needed
+                W = layer.W * layer.mask if pruned else layer.W
+                delta = delta @ W.T
+                _BACKWARD[self.layers[i - 1].activation](activations[i], delta)
+        return loss, grads, probs
+
+    def gradients(self, X, y):
+        """Mean cross-entropy and its gradients with respect to every W and b.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        loss : float
+        grads : list of (dW, db)
+            ``dW`` has shape (fan_in, fan_out), ``db`` shape (fan_out,); both are
+            zero at masked positions.
+        """
+        X, y = self._check_Xy(X, y)
+        loss, grads, _ = self._backward(self._forward(X), y)
+        return loss, grads
+
+    # -------------------------------------------------------------------- checks
+    def _check_X(self, X):
+        return check_features(X, "X", n_features=self.n_features, dtype=self.dtype)
+
+    def _check_Xy(self, X, y):
+        X = self._check_X(X)
+        y = check_labels(y, "y", n_samples=X.shape[0], n_classes=self.n_classes)
+        return X, y
+
+
+def _check_layer_sizes(layer_sizes):
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
+        raise TypeError(f"layer_sizes must be a sequence of ints such as [64, 128, 10], "
+                        f"got {layer_sizes!r}")
+    sizes = [check_int(s, f"layer_sizes[{i}]", minimum=1) for i, s in enumerate(layer_sizes)]
+    if len(sizes) < 2:
+        raise ValueError(f"layer_sizes must hold at least [n_features, n_classes], got {sizes}")
+    if sizes[-1] < 2:
+        raise ValueError(f"layer_sizes[-1] (the number of classes) must be >= 2, got {sizes[-1]}")
+    return sizes
+
+
+def _init_weights(rng, fan_in, fan_out, activation):
+    if activation == "relu":  # He et al. (2015): keeps activation variance through ReLU layers
+        return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
+    # Glorot & Bengio (2010) uniform, as scikit-learn uses for tanh and identity.
+    bound = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-bound, bound, size=(fan_in, fan_out))

@@ -1,0 +1,168 @@
+"""Optimizers as small objects that update an MLP in place and keep masks exact.
+
+An optimizer's ``step(model, grads)`` takes the gradients from
+``MLP.gradients`` / ``MLP._backward`` (one ``(dW, db)`` pair per layer) and
+updates ``W`` and ``b``. After every step, masked weights are written back as
+exact zeros and the optimizer state (momentum, Adam moments) at masked
+positions is cleared, so a pruned weight stays 0.0 whatever the step does and
+comes back from zero if a mask is ever restored (rewinding).
+
+Weight decay is L2 regularisation added to the gradient (``g + weight_decay * W``),
+the convention of ``torch.optim.SGD`` and ``torch.optim.Adam``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_choice, check_float
+
+
+class Optimizer:
+    """Base class: holds the learning rate, weight decay and per-layer state."""
+
+    def __init__(self, lr, weight_decay=0.0):
+        self.lr = check_float(lr, "lr", low=0.0)
+        self.weight_decay = check_float(weight_decay, "weight_decay", low=0.0, low_inclusive=True)
+        self.state = None
+        self.t = 0
+
+    def _init_state(self, model):
+        raise NotImplementedError
+
+    def _update(self, param, grad, state, mask):
+        raise NotImplementedError
+
+    def step(self, model, grads):
+        """Apply one update to every weight and bias of `model` (in place).
+
+        Parameters
+        ----------
+        model : MLP
+        grads : list of (dW, db)
+            Gradients of the loss, as returned by ``MLP.gradients``. They are
+            used as scratch space and overwritten.
+        """
+        if self.state is None or len(self.state) != len(model.layers) or any(
+                s[0][0].shape != layer.W.shape for s, layer in zip(self.state, model.layers)):
+            self.state = self._init_state(model)
+        self.t += 1
+        for layer, (dW, db), (sW, sb) in zip(model.layers, grads, self.state):
+            pruned = layer.is_pruned()
+            self._update(layer.W, dW, sW, layer.mask if pruned else None)
+            self._update(layer.b, db, sb, layer.bias_mask if pruned else None)
+
+    def _decay(self, param, grad):
+        if self.weight_decay:
+            grad += self.weight_decay * param
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with (optional, heavy-ball) momentum.
+
+    ``v = momentum * v + g;  w -= lr * v``, the update of ``torch.optim.SGD``.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate, > 0.
+    momentum : float
+        In [0, 1). 0 gives plain SGD.
+    weight_decay : float
+        L2 coefficient added to the gradient, >= 0.
+    """
+
+    def __init__(self, lr=0.01, momentum=0.9, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        self.momentum = check_float(momentum, "momentum", low=0.0, high=1.0,
+                                    low_inclusive=True, high_inclusive=False)
+
+    def _init_state(self, model):
+        return [((np.zeros_like(layer.W),), (np.zeros_like(layer.b),)) for layer in model.layers]
+
+    def _update(self, param, grad, state, mask):
+        self._decay(param, grad)
+        if self.momentum:
+            (v,) = state
+            v *= self.momentum
+            v += grad
+            if mask is not None:
+                v *= mask
+            grad = v
+        grad *= self.lr
+        param -= grad
+        if mask is not None:
+            param *= mask
+
+    def __repr__(self):
+        return f"SGD(lr={self.lr:g}, momentum={self.momentum:g}, weight_decay={self.weight_decay:g})"
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with bias correction.
+
+    Parameters
+    ----------
+    lr : float
+        Step size, > 0.
+    beta1, beta2 : float
+        Decay rates of the first and second moment estimates, in [0, 1).
+    eps : float
+        Added to the denominator, > 0.
+    weight_decay : float
+        L2 coefficient added to the gradient, >= 0.
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        self.beta1 = check_float(beta1, "beta1", low=0.0, high=1.0, low_inclusive=True,
+                                 high_inclusive=False)
+        self.beta2 = check_float(beta2, "beta2", low=0.0, high=1.0, low_inclusive=True,
+                                 high_inclusive=False)
+        self.eps = check_float(eps, "eps", low=0.0)
+
+    def _init_state(self, model):
+        return [tuple((np.zeros_like(p), np.zeros_like(p)) for p in (layer.W, layer.b))
+                for layer in model.layers]
+
+    def step(self, model, grads):
+        # Fold both bias corrections into one step size (Kingma & Ba, 2015, section 2).
+        t = self.t + 1
+        self._step_size = self.lr * np.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
+        super().step(model, grads)
+
+    def _update(self, param, grad, state, mask):
+        m, v = state
+        self._decay(param, grad)
+        # m += (1 - beta1) * (g - m), in place; then v likewise with g**2.
+        m *= self.beta1
+        m += (1 - self.beta1) * grad
+        grad *= grad
+        v *= self.beta2
+        grad *= 1 - self.beta2
+        v += grad
+        if mask is not None:
+            m *= mask
+            v *= mask
+        # Reuse grad as scratch for the update m / (sqrt(v) + eps).
+        np.sqrt(v, out=grad)
+        grad += self.eps
+        np.divide(m, grad, out=grad)
+        grad *= self._step_size
+        param -= grad
+        if mask is not None:
+            param *= mask
+
+    def __repr__(self):
+        return (f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, "
+                f"eps={self.eps:g}, weight_decay={self.weight_decay:g})")
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+
+
+def make_optimizer(optimizer, lr, weight_decay):
+    """Return an Optimizer from a name ("sgd", "adam") or pass an instance through."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    check_choice(optimizer, "optimizer", OPTIMIZERS)
+    return OPTIMIZERS[optimizer](lr=lr, weight_decay=weight_decay)

@@ -1,0 +1,1 @@
+"""Pruning actions (weights, neurons, structure), their criteria and the mask history."""

@@ -1,0 +1,219 @@
+"""Mini-batch training: ``fit``, its ``History``, and the callback hooks.
+
+Callbacks are how pruning happens *during* training: a schedule is a callback
+whose ``on_batch_end`` changes masks every few steps.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_features, check_int, check_labels, check_seed
+from .metrics import sparsity
+from .model import MLP, log_softmax
+from .optim import make_optimizer
+
+
+@dataclass
+class History:
+    """What happened during ``fit``, one entry per epoch.
+
+    Attributes
+    ----------
+    loss : list of float
+        Mean training cross-entropy over the epoch's mini-batches.
+    accuracy : list of float
+        Training accuracy of the mini-batch predictions made during the epoch.
+    val_loss, val_accuracy : list of float
+        On ``validation_data`` at the end of each epoch (empty without it).
+    sparsity : list of float
+        Fraction of weights pruned at the end of each epoch.
+    """
+
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    sparsity: list = field(default_factory=list)
+
+    @property
+    def epochs(self):
+        return len(self.loss)
+
+    def as_dict(self):
+        return {k: list(v) for k, v in self.__dict__.items()}
+
+    def __repr__(self):
+        if not self.loss:
+            return "History(no epochs)"
+        last = f"loss={self.loss[-1]:.4f}, accuracy={self.accuracy[-1]:.4f}"
+        if self.val_accuracy:
+            last += f", val_accuracy={self.val_accuracy[-1]:.4f}"
+        return f"History({self.epochs} epochs, last: {last})"
+
+
+class Callback:
+    """Hooks called by ``fit``; override the ones you need.
+
+    Every hook receives the :class:`TrainState`. Set ``state.stop = True`` to end
+    training after the current epoch.
+    """
+
+    def on_train_begin(self, state):
+        pass
+
+    def on_epoch_begin(self, state):
+        pass
+
+    def on_batch_end(self, state):
+        pass
+
+    def on_epoch_end(self, state):
+        pass
+
+    def on_train_end(self, state):
+        pass
+
+
+@dataclass
+class TrainState:
+    """The live state of a ``fit`` call, handed to callbacks.
+
+    Attributes
+    ----------
+    model : MLP
+    optimizer : Optimizer
+    epoch : int
+        Current epoch, counted from 0.
+    step : int
+        Optimizer steps taken so far (mini-batches), counted from 0 before the first.
+    steps_per_epoch, total_steps : int
+    history : History
+    batch_loss : float
+        Loss of the latest mini-batch.
+    rng : np.random.Generator
+        The run's generator; callbacks that need randomness draw from it.
+    """
+
+    model: object
+    optimizer: object
+    epochs: int
+    steps_per_epoch: int
+    history: History
+    rng: np.random.Generator
+    epoch: int = 0
+    step: int = 0
+    batch_loss: float = float("nan")
+    stop: bool = False
+
+    @property
+    def total_steps(self):
+        return self.epochs * self.steps_per_epoch
+
+
+def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weight_decay=0.0,
+        seed=0, validation_data=None, callbacks=(), progress=None):
+    """Train `model` in place with mini-batch gradient descent.
+
+    Parameters
+    ----------
+    model : MLP
+        Trained in place; its masks are honoured (pruned weights stay 0.0).
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Integer labels in ``0 .. n_classes - 1``.
+    epochs : int
+        Passes over the data, >= 1.
+    batch_size : int
+        Samples per step, >= 1 (the last batch of an epoch may be smaller).
+    optimizer : {"adam", "sgd"} or Optimizer
+        A name (built with `lr` and `weight_decay`; "sgd" uses momentum 0.9) or
+        a ready optimizer object, used as it is.
+    lr : float
+        Learning rate, > 0.
+    weight_decay : float
+        L2 coefficient, >= 0.
+    seed : int or np.random.Generator
+        Seeds the shuffling of every epoch.
+    validation_data : tuple (X_val, y_val), optional
+        Evaluated at the end of each epoch.
+    callbacks : sequence of Callback
+    progress : bool or None
+        Show a tqdm progress bar over epochs. None shows it only when standard
+        error is a terminal, so notebooks and logs stay clean.
+
+    Returns
+    -------
+    History
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
+    X = check_features(X, "X", n_features=model.n_features, dtype=model.dtype)
+    y = check_labels(y, "y", n_samples=X.shape[0], n_classes=model.n_classes)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    opt = make_optimizer(optimizer, lr, weight_decay)
+    rng = check_seed(seed)
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a tuple (X_val, y_val), got "
+                            f"{type(validation_data).__name__}")
+        X_val = check_features(validation_data[0], "validation_data[0]",
+                               n_features=model.n_features, dtype=model.dtype)
+        y_val = check_labels(validation_data[1], "validation_data[1]", n_samples=X_val.shape[0],
+                             n_classes=model.n_classes)
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must hold minprune.Callback objects, got {type(cb).__name__}")
+    if progress is None:
+        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+    n = X.shape[0]
+    steps_per_epoch = -(-n // batch_size)
+    history = History()
+    state = TrainState(model, opt, epochs, steps_per_epoch, history, rng)
+    model.apply_masks()
+    for cb in callbacks:
+        cb.on_train_begin(state)
+
+    epoch_iter = range(epochs)
+    if progress:
+        from tqdm.auto import tqdm
+        epoch_iter = tqdm(epoch_iter, desc="fit", unit="epoch", leave=False)
+    for epoch in epoch_iter:
+        state.epoch = epoch
+        for cb in callbacks:
+            cb.on_epoch_begin(state)
+        order = rng.permutation(n)
+        Xs, ys = X[order], y[order]  # one copy per epoch, then contiguous slices
+        loss_sum, correct = 0.0, 0
+        for start in range(0, n, batch_size):
+            xb, yb = Xs[start:start + batch_size], ys[start:start + batch_size]
+            loss, grads, probs = model._backward(model._forward(xb), yb)
+            opt.step(model, grads)
+            state.step += 1
+            state.batch_loss = loss
+            loss_sum += loss * len(yb)
+            correct += int(np.count_nonzero(probs.argmax(axis=1) == yb))
+            for cb in callbacks:
+                cb.on_batch_end(state)
+        history.loss.append(loss_sum / n)
+        history.accuracy.append(correct / n)
+        if validation_data is not None:
+            logits = model._forward(X_val)[-1]
+            history.val_accuracy.append(float(np.mean(logits.argmax(axis=1) == y_val)))
+            history.val_loss.append(float(-np.mean(log_softmax(logits)[np.arange(len(y_val)), y_val])))
+        history.sparsity.append(sparsity(model))
+        if progress:
+            epoch_iter.set_postfix(loss=f"{history.loss[-1]:.4f}")
+        for cb in callbacks:
+            cb.on_epoch_end(state)
+        if state.stop:
+            break
+    for cb in callbacks:
+        cb.on_train_end(state)
+    return history
+
