@@ -1,0 +1,100 @@
+"""Neuron pruning: mask whole hidden units.
+
+Removing hidden unit j of layer i masks three things at once: its incoming
+weights (column j of ``layers[i].W``), its bias (``layers[i].b[j]``) and its
+outgoing weights (row j of ``layers[i + 1].W``). The unit then outputs f(0) to
+nobody, and :func:`minprune.shrink` can cut it out of the matrices for real.
+The output layer is never pruned: its units are the classes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_choice
+from .criteria import NEURON_CRITERIA, check_model, neuron_importance
+from .masks import commit_masks, resolve_amount, select_lowest
+from .weights import SCOPES, LayerPruning, PruningReport, layer_collapse_guard
+
+
+def active_units(model):
+    """Which hidden units are still there.
+
+    A unit counts as pruned once its bias and all its incoming weights are
+    masked (torch's structured rule: a channel whose mask is all zeros).
+
+    Returns
+    -------
+    list of bool ndarray, one of shape (fan_out,) per hidden layer
+    """
+    return [layer.bias_mask | layer.mask.any(axis=0) for layer in model.layers[:-1]]
+
+
+def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, seed=None):
+    """Prune whole hidden units in place; return a per-layer report.
+
+    Parameters
+    ----------
+    model : MLP
+        Needs at least one hidden layer. Masks change in place via ``commit_masks``
+        (pruned weights and biases are zeroed, the step is recorded in
+        ``model.mask_history``).
+    amount : float in [0, 1] or int
+        A float prunes ``round(amount * n)`` of the ``n`` units *still active*
+        (per hidden layer for ``scope="layer"``, over all hidden layers for
+        ``"global"``); an int prunes exactly that many.
+    criterion : {"l2", "l1", "activation", "apoz", "taylor", "random"}
+        Unit importance, see :mod:`minprune.pruning.criteria`; lowest pruned
+        first. With ``"l2"`` and ``scope="layer"`` the units are exactly those
+        torch's ``ln_structured(linear, "weight", amount, n=2, dim=0)`` picks on
+        each hidden layer (torch's ``weight`` is our ``W.T``).
+    scope : {"layer", "global"}
+        ``"global"`` ranks the units of all hidden layers together and always
+        keeps at least one unit per hidden layer (a layer with no unit would cut
+        the network in two). Scores of different layers are compared as they
+        are: norms grow with fan-in, so ``l1``/``l2`` favour wide-input layers.
+    data : tuple (X, y), optional
+        A batch, for ``activation``, ``apoz`` and ``taylor``.
+    seed : int, np.random.Generator or None
+        For ``criterion="random"``.
+
+    Returns
+    -------
+    PruningReport
+        One row per hidden layer, counting units.
+    """
+    check_choice(scope, "scope", SCOPES)
+    check_choice(criterion, "criterion", NEURON_CRITERIA)
+    check_model(model)
+    if len(model.layers) < 2:
+        raise ValueError(f"model has no hidden layer to prune: {model!r}")
+    active = active_units(model)
+    available = [int(np.count_nonzero(a)) for a in active]
+    if scope == "layer":
+        resolve_amount(amount, max(available))
+        counts = [resolve_amount(amount, n, name=f"amount (for layers[{i}])")
+                  for i, n in enumerate(available)]
+    else:
+        k = resolve_amount(amount, sum(available))
+    scores = neuron_importance(model, criterion, data=data, seed=seed)
+    if scope == "layer":
+        chosen = [select_lowest(s, c, eligible=a) for s, c, a in zip(scores, counts, active)]
+    else:
+        eligible = layer_collapse_guard(active, scores, 0.0)  # keeps one unit per layer
+        n_eligible = sum(int(np.count_nonzero(e)) for e in eligible)
+        if k > n_eligible:
+            raise ValueError(f"amount={amount!r} asks for {k} of the {sum(available)} active "
+                             f"units, but scope='global' keeps one unit in each hidden layer, "
+                             f"so at most {n_eligible} can be pruned")
+        flat = select_lowest(np.concatenate(scores), k, eligible=np.concatenate(eligible))
+        chosen = np.split(flat, np.cumsum([s.size for s in scores])[:-1])
+    masks = [layer.mask.copy() for layer in model.layers]
+    bias_masks = [layer.bias_mask.copy() for layer in model.layers]
+    for i, units in enumerate(chosen):
+        masks[i][:, units] = False
+        bias_masks[i][units] = False
+        masks[i + 1][units, :] = False
+    commit_masks(model, masks, bias_masks, label=f"neurons {criterion}/{scope} amount={amount!r}")
+    rows = [LayerPruning(f"layers[{i}]", (a.size,), int(np.count_nonzero(c)),
+                         int(a.size - np.count_nonzero(a)), a.size)
+            for i, (a, c) in enumerate(zip(active_units(model), chosen))]
+    return PruningReport("neurons", criterion, scope, amount, rows)

@@ -1,0 +1,232 @@
+"""Weight (unstructured) pruning: mask individual weights, layer by layer or globally.
+
+``prune_weights(model, 0.5)`` prunes half of each layer's still-unpruned weights,
+the ones with the smallest magnitude: torch's ``l1_unstructured`` applied to every
+layer. ``scope="global"`` ranks all weights of all layers together, like torch's
+``global_unstructured``, so layers whose weights are small lose more of them.
+Biases are never touched.
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import check_choice, check_float
+from .criteria import WEIGHT_CRITERIA, check_model, weight_importance
+from .masks import commit_masks, resolve_amount, select_lowest
+
+SCOPES = ("layer", "global")
+
+
+@dataclass
+class LayerPruning:
+    """One row of a :class:`PruningReport`.
+
+    Attributes
+    ----------
+    name : str
+        ``"layers[i]"``.
+    shape : tuple of int
+        Shape of the pruned array (``W.shape``), or ``(fan_out,)`` for units.
+    pruned_now : int
+        Entries pruned by this call.
+    pruned_total : int
+        Entries pruned in this layer, this call included.
+    size : int
+        Entries in the layer.
+    """
+
+    name: str
+    shape: tuple
+    pruned_now: int
+    pruned_total: int
+    size: int
+
+    @property
+    def sparsity(self):
+        """Fraction of the layer's entries that are pruned, in [0, 1]."""
+        return self.pruned_total / self.size
+
+
+@dataclass
+class PruningReport:
+    """What a pruning call did, layer by layer.
+
+    Attributes
+    ----------
+    kind : {"weights", "neurons"}
+        What was counted in the rows.
+    criterion, scope : str
+    amount : float or int
+        As passed.
+    rows : list of LayerPruning
+    """
+
+    kind: str
+    criterion: str
+    scope: str
+    amount: object
+    rows: list = field(default_factory=list)
+
+    @property
+    def pruned_now(self):
+        return sum(r.pruned_now for r in self.rows)
+
+    @property
+    def sparsity(self):
+        """Fraction of all counted entries (over the reported layers) that are pruned."""
+        return sum(r.pruned_total for r in self.rows) / sum(r.size for r in self.rows)
+
+    def _table(self):
+        header = ("layer", "units" if self.kind == "neurons" else "shape", "pruned now",
+                  "pruned total", "sparsity")
+        body = [(r.name, "x".join(map(str, r.shape)), str(r.pruned_now), str(r.pruned_total),
+                 f"{100 * r.sparsity:.1f}%") for r in self.rows]
+        total = ("total", "", str(self.pruned_now), str(sum(r.pruned_total for r in self.rows)),
+                 f"{100 * self.sparsity:.1f}%")
+        return header, body, total
+
+    def _title(self):
+        return (f"prune_{self.kind}(amount={self.amount!r}, criterion={self.criterion!r}, "
+                f"scope={self.scope!r}): {self.pruned_now} {self.kind} pruned")
+
+    def __repr__(self):
+        header, body, total = self._table()
+        rows = [header] + body + [total]
+        widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
+        lines = [self._title()]
+        for row in rows:
+            lines.append("  ".join(cell.ljust(w) if c == 0 else cell.rjust(w)
+                                   for c, (cell, w) in enumerate(zip(row, widths))).rstrip())
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        header, body, total = self._table()
+        esc = html.escape
+        head = "".join(f"<th>{esc(h)}</th>" for h in header)
+        rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
+                       for row in body)
+        foot = "<tr>" + "".join(f"<td><b>{esc(c)}</b></td>" for c in total) + "</tr>"
+        return (f"<p><code>{esc(self._title())}</code></p>"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{rows}{foot}</tbody></table>")
+
+
+def layer_collapse_guard(masks, scores, min_density):
+    """Eligibility that protects each layer's best weights from a global ranking.
+
+    Each layer keeps at least ``max(1, ceil(min_density * size))`` weights (or all
+    its unpruned weights, if fewer remain): its highest-scoring ones, ranked with
+    the same stable order as :func:`~minprune.pruning.masks.select_lowest`, are
+    made ineligible. A global selection that does not touch them is therefore
+    unchanged by the guard.
+
+    Parameters
+    ----------
+    masks : list of bool ndarray
+        Current masks (True = unpruned).
+    scores : list of ndarray
+        Importance, same shapes.
+    min_density : float in [0, 1)
+
+    Returns
+    -------
+    list of bool ndarray
+        True where a weight may be pruned.
+    """
+    eligible = []
+    for m, s in zip(masks, scores):
+        keep = min(int(np.count_nonzero(m)), max(1, math.ceil(min_density * m.size)))
+        candidates = np.flatnonzero(m.ravel())
+        order = candidates[np.argsort(s.ravel()[candidates], kind="stable")]
+        e = m.ravel().copy()
+        if keep:
+            e[order[len(order) - keep:]] = False
+        eligible.append(e.reshape(m.shape))
+    return eligible
+
+
+def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=None, seed=None,
+                  min_density=0.01):
+    """Prune individual weights in place; return a per-layer report.
+
+    Parameters
+    ----------
+    model : MLP
+        Its masks are changed in place (via ``commit_masks``: pruned weights are
+        zeroed and the step is recorded in ``model.mask_history``). Biases are
+        never pruned here.
+    amount : float in [0, 1] or int
+        A float prunes ``round(amount * n)`` of the ``n`` weights *still unpruned*
+        (per layer for ``scope="layer"``, over all layers for ``"global"``); an
+        int prunes exactly that many. Already-pruned weights are never eligible.
+    criterion : {"magnitude", "random", "taylor", "snip", "obd"}
+        Importance score, see :mod:`minprune.pruning.criteria`; lowest pruned first.
+    scope : {"layer", "global"}
+        ``"layer"``: `amount` applies to each layer, the output layer included
+        (torch's ``l1_unstructured`` on each layer). ``"global"``: one ranking
+        over every weight of every layer (torch's ``global_unstructured``).
+    data : tuple (X, y), optional
+        A batch for the data-driven criteria (``taylor``, ``snip``, ``obd``).
+    seed : int, np.random.Generator or None
+        For ``criterion="random"``.
+    min_density : float in [0, 1), default 0.01
+        Layer-collapse guard for ``scope="global"`` (ignored for ``"layer"``,
+        where `amount` already fixes each layer's share): every layer keeps at
+        least ``max(1, ceil(min_density * layer size))`` weights, its most
+        important ones. A global ranking can otherwise empty a whole layer and
+        disconnect the network, which then cannot be trained at all ("layer
+        collapse", Tanaka et al. 2020, *Pruning neural networks without any data
+        by iteratively conserving synaptic flow*). One weight is enough to keep a
+        path open; 1% is a floor below the average density of any sparsity this
+        package targets (98% sparsity keeps 2%), so on sensible amounts the guard
+        does not bind and the result equals torch's ``global_unstructured``.
+        ``min_density=0`` switches the guard off.
+
+    Returns
+    -------
+    PruningReport
+        One row per layer: shape, weights pruned now, pruned in total, sparsity.
+
+    Raises
+    ------
+    ValueError
+        When the guard leaves fewer prunable weights than `amount` asks for.
+    """
+    check_choice(scope, "scope", SCOPES)
+    check_choice(criterion, "criterion", WEIGHT_CRITERIA)
+    min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
+                              high_inclusive=False)
+    check_model(model)
+    masks = [layer.mask for layer in model.layers]
+    available = [int(np.count_nonzero(m)) for m in masks]
+    # resolve the amount before any (possibly costly) scoring, so bad input fails fast
+    if scope == "layer":
+        resolve_amount(amount, max(available))
+        counts = [resolve_amount(amount, n, name=f"amount (for layers[{i}])")
+                  for i, n in enumerate(available)]
+    else:
+        k = resolve_amount(amount, sum(available))
+    scores = weight_importance(model, criterion, data=data, seed=seed)
+    if scope == "layer":
+        chosen = [select_lowest(s, c, eligible=m) for s, c, m in zip(scores, counts, masks)]
+    else:
+        eligible = layer_collapse_guard(masks, scores, min_density) if min_density > 0 else masks
+        n_eligible = sum(int(np.count_nonzero(e)) for e in eligible)
+        if k > n_eligible:
+            raise ValueError(f"amount={amount!r} asks for {k} of the {sum(available)} unpruned "
+                             f"weights, but the layer-collapse guard (min_density={min_density}) "
+                             f"leaves only {n_eligible} prunable; lower amount or pass "
+                             f"min_density=0")
+        flat = select_lowest(np.concatenate([s.ravel() for s in scores]), k,
+                             eligible=np.concatenate([e.ravel() for e in eligible]))
+        ends = np.cumsum([s.size for s in scores])[:-1]
+        chosen = [c.reshape(s.shape) for c, s in zip(np.split(flat, ends), scores)]
+    new_masks = [m & ~c for m, c in zip(masks, chosen)]
+    commit_masks(model, new_masks, label=f"weights {criterion}/{scope} amount={amount!r}")
+    rows = [LayerPruning(f"layers[{i}]", m.shape, int(np.count_nonzero(c)),
+                         int(m.size - np.count_nonzero(m)), m.size)
+            for i, (m, c) in enumerate(zip(new_masks, chosen))]
+    return PruningReport("weights", criterion, scope, amount, rows)
