@@ -54,6 +54,7 @@ _API = {
     "measure_latency": "minprune.metrics",
     # scikit-learn estimator
     "PrunedMLPClassifier": "minprune.estimator",
+    "sparsity_sweep": "minprune.estimator",
 }
 
 _SUBMODULES = ("datasets", "plots", "widgets", "glossary", "checks", "pruning", "metrics",
