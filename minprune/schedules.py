@@ -1,0 +1,692 @@
+"""Pruning over time: when to prune, and how the network recovers.
+
+Four recipes, from the simplest to the lottery ticket:
+
+* :func:`prune_and_finetune` -- prune once, then train the masked network a little more.
+* :func:`iterative_prune` -- prune a fraction, fine-tune, repeat until the target sparsity.
+* :class:`GradualPruning` -- a training callback that raises the sparsity every few
+  steps along the cubic schedule :func:`cubic_sparsity` (Zhu & Gupta, 2017).
+* :func:`lottery_ticket` -- iterative magnitude pruning that *rewinds* the surviving
+  weights to their initial values after every round (Frankle & Carbin, 2019), or to
+  an early epoch (Frankle et al., 2020), beside the random-reinitialisation control.
+
+Sparsity targets are hit exactly as counts: a target ``s`` means ``round(s * n)``
+pruned weights, where ``n`` counts all weights (``scope="global"``) or each layer's
+weights (``scope="layer"``, every layer then holds ``round(s * n_layer)``).
+Each pruning round converts the target into a count of weights still to prune, so
+rounding never accumulates over rounds.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_choice, check_float, check_int, check_seed
+from .metrics import sparsity
+from .model import MLP
+from .pruning.criteria import NEEDS_DATA, WEIGHT_CRITERIA, weight_importance
+from .pruning.masks import commit_masks, mask_history, select_lowest
+from .pruning.neurons import prune_neurons
+from .pruning.weights import prune_weights
+from .training import Callback, History, fit
+
+SCOPES = ("layer", "global")
+KINDS = ("weights", "neurons")
+
+
+# --------------------------------------------------------------------- schedule
+def cubic_sparsity(step, *, initial=0.0, final, begin_step=0, end_step, frequency=1):
+    """Target sparsity at optimizer step `step` under the cubic schedule of Zhu & Gupta (2017).
+
+    ``s_t = s_f + (s_i - s_f) * (1 - (t - t0) / (n * dt))**3`` with ``t0 = begin_step``,
+    ``n * dt = end_step - begin_step`` and ``t`` rounded down to a multiple of
+    ``dt = frequency`` after ``t0``, so the target changes only on pruning steps.
+    It is ``s_i`` up to ``t0`` and ``s_f`` from ``end_step`` on: prune fast while the
+    network is redundant, slowly near the end when every weight counts.
+
+    Parameters
+    ----------
+    step : int or array-like of int
+        Optimizer steps taken, >= 0.
+    initial, final : float
+        ``s_i`` and ``s_f``, fractions of weights pruned, ``0 <= s_i <= s_f <= 1``.
+    begin_step, end_step : int
+        First and last step of the ramp, ``0 <= begin_step < end_step``.
+    frequency : int
+        Steps between pruning events (``dt``), >= 1.
+
+    Returns
+    -------
+    float, or float64 ndarray of the shape of `step`
+    """
+    initial = check_float(initial, "initial", low=0.0, high=1.0, low_inclusive=True)
+    final = check_float(final, "final", low=0.0, high=1.0, low_inclusive=True)
+    if final < initial:
+        raise ValueError(f"final must be >= initial (sparsity never decreases), got "
+                         f"initial={initial!r}, final={final!r}")
+    begin_step = check_int(begin_step, "begin_step", minimum=0)
+    end_step = check_int(end_step, "end_step", minimum=begin_step + 1)
+    frequency = check_int(frequency, "frequency", minimum=1)
+    t = _check_steps(step)
+    span = end_step - begin_step
+    done = (np.maximum(t - begin_step, 0) // frequency) * frequency
+    progress = np.minimum(done / span, 1.0)
+    # the same formula, arranged so that s is exactly s_i at t0 and exactly s_f at the end
+    s = initial + (final - initial) * (1.0 - (1.0 - progress) ** 3)
+    s = np.where(t >= end_step, final, s)
+    return float(s) if np.ndim(step) == 0 else s
+
+
+def _check_steps(step):
+    if isinstance(step, (bool, np.bool_)):
+        raise TypeError(f"step must be an int or an array of ints >= 0, got {step!r}")
+    arr = np.asarray(step)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"step must be an int or an array of ints >= 0, got dtype {arr.dtype}")
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"step must be >= 0, got {int(arr.min())}")
+    return arr.astype(np.int64)
+
+
+# ------------------------------------------------------------ pruning to a count
+def _layer_targets(model, target):
+    """Pruned-weight counts per layer that give each layer sparsity `target`."""
+    return [int(round(target * layer.mask.size)) for layer in model.layers]
+
+
+def _n_pruned(model):
+    return [layer.mask.size - int(np.count_nonzero(layer.mask)) for layer in model.layers]
+
+
+def _prune_counts(model, counts, *, criterion, data, seed, label):
+    """Prune exactly ``counts[i]`` more still-unpruned weights of layer i (lowest importance)."""
+    scores = weight_importance(model, criterion, data=data, seed=seed)
+    masks = [layer.mask & ~select_lowest(score, k, eligible=layer.mask)
+             for layer, score, k in zip(model.layers, scores, counts)]
+    commit_masks(model, masks, label=label)
+
+
+def _prune_to_sparsity(model, target, *, criterion, scope, data, seed, label):
+    """Raise the model's weight sparsity to `target`, exactly as a count; returns weights pruned.
+
+    ``scope="global"`` ranks all weights together (``prune_weights``, with its
+    layer-collapse guard); ``scope="layer"`` brings each layer to ``target`` on its own.
+    Never un-prunes: a model already sparser than `target` is left as it is.
+    """
+    if scope == "global":
+        total = sum(layer.mask.size for layer in model.layers)
+        k = int(round(target * total)) - sum(_n_pruned(model))
+        if k > 0:
+            prune_weights(model, k, criterion=criterion, scope="global", data=data, seed=seed)
+            _relabel(model, label)
+        return max(k, 0)
+    counts = [max(t - p, 0) for t, p in zip(_layer_targets(model, target), _n_pruned(model))]
+    if sum(counts):
+        _prune_counts(model, counts, criterion=criterion, data=data, seed=seed, label=label)
+    return sum(counts)
+
+
+def _relabel(model, label):
+    history = mask_history(model)
+    if history:
+        history[-1].label = label
+
+
+# ------------------------------------------------------------- gradual pruning
+class GradualPruning(Callback):
+    """Prune during ``fit`` along the cubic schedule of Zhu & Gupta (2017).
+
+    Every `frequency` optimizer steps from `begin_step` to `end_step`, the model's
+    weight sparsity is raised to ``cubic_sparsity(step, ...)``, counting exactly
+    (see the module notes). Pruned weights stay 0.0 for the rest of training; the
+    network keeps learning around the holes between pruning events.
+
+    Parameters
+    ----------
+    final_sparsity : float
+        Target fraction of weights pruned at `end_step`, in [0, 1].
+    begin_step : int
+        Step of the first pruning event, >= 0.
+    end_step : int or None
+        Step of the last pruning event; None means the run's last step
+        (``state.total_steps``, known when ``fit`` begins).
+    frequency : int
+        Optimizer steps between pruning events, >= 1.
+    initial_sparsity : float
+        Sparsity applied at `begin_step`, in [0, final_sparsity].
+    criterion : str
+        A weight criterion of :func:`minprune.prune_weights`.
+    scope : {"global", "layer"}
+    data : tuple (X, y), optional
+        Batch for data-driven criteria (``taylor``, ``snip``, ``obd``).
+    seed : int, np.random.Generator or None
+        For the ``random`` criterion.
+    keep_history : bool
+        Every pruning step stores a full copy of the weights in
+        ``model.mask_history``. False (the default) keeps only the latest
+        gradual step, so memory stays bounded however many events there are;
+        True keeps them all (to rewind to any event).
+
+    Attributes
+    ----------
+    steps : list of int
+        Optimizer step of each pruning event of the latest ``fit``.
+    sparsities : list of float
+        Model sparsity right after each event (for plotting against `steps`).
+    """
+
+    def __init__(self, final_sparsity, *, begin_step=0, end_step=None, frequency=10,
+                 initial_sparsity=0.0, criterion="magnitude", scope="global", data=None, seed=None,
+                 keep_history=False):
+        self.final_sparsity = check_float(final_sparsity, "final_sparsity", low=0.0, high=1.0,
+                                          low_inclusive=True)
+        self.initial_sparsity = check_float(initial_sparsity, "initial_sparsity", low=0.0,
+                                            high=1.0, low_inclusive=True)
+        if self.initial_sparsity > self.final_sparsity:
+            raise ValueError(f"initial_sparsity must be <= final_sparsity, got "
+                             f"initial_sparsity={initial_sparsity!r}, "
+                             f"final_sparsity={final_sparsity!r}")
+        self.begin_step = check_int(begin_step, "begin_step", minimum=0)
+        self.end_step = None if end_step is None else check_int(
+            end_step, "end_step", minimum=self.begin_step + 1)
+        self.frequency = check_int(frequency, "frequency", minimum=1)
+        self.criterion = _check_weight_criterion(criterion)
+        self.scope = check_choice(scope, "scope", SCOPES)
+        if data is None and self.criterion in NEEDS_DATA:
+            raise ValueError(f"criterion={criterion!r} needs data=(X, y), a batch of inputs and "
+                             f"labels; got data=None")
+        self.data = data
+        self.rng = check_seed(seed)
+        self.keep_history = bool(keep_history)
+        self.steps, self.sparsities = [], []
+        self._end = None  # end_step of the current run, set when fit begins
+        self._latest = None  # the newest mask_history entry this callback made
+
+    def schedule(self, step):
+        """Target sparsity at `step` (int or array) for this run; see :func:`cubic_sparsity`."""
+        if self._end is None:
+            raise RuntimeError("the schedule is known once fit begins (end_step=None means "
+                               "the run's total_steps)")
+        return cubic_sparsity(step, initial=self.initial_sparsity, final=self.final_sparsity,
+                              begin_step=self.begin_step, end_step=self._end,
+                              frequency=self.frequency)
+
+    def on_train_begin(self, state):
+        end = state.total_steps if self.end_step is None else self.end_step
+        if end <= self.begin_step or end > state.total_steps:
+            raise ValueError(f"end_step must be in ({self.begin_step}, {state.total_steps}] "
+                             f"(begin_step, the run's total_steps), got {end}")
+        self._end = end
+        self.steps, self.sparsities = [], []
+        self._latest = None
+        if self.begin_step == 0:
+            self._prune(state.model, 0)
+
+    def on_batch_end(self, state):
+        t = state.step
+        if self.begin_step <= t <= self._end and (
+                (t - self.begin_step) % self.frequency == 0 or t == self._end):
+            self._prune(state.model, t)
+
+    def _prune(self, model, step):
+        target = self.schedule(step)
+        label = f"gradual {self.criterion}/{self.scope} step={step} target={target:.4f}"
+        if _prune_to_sparsity(model, target, criterion=self.criterion, scope=self.scope,
+                              data=self.data, seed=self.rng, label=label):
+            history = mask_history(model)
+            if not self.keep_history and len(history) >= 2 and history[-2] is self._latest:
+                del history[-2]  # bounded memory: keep only the newest gradual snapshot
+            self._latest = history[-1]
+        self.steps.append(step)
+        self.sparsities.append(sparsity(model))
+
+    def __repr__(self):
+        end = "total_steps" if self.end_step is None else self.end_step
+        return (f"GradualPruning(final_sparsity={self.final_sparsity:g}, "
+                f"begin_step={self.begin_step}, end_step={end}, frequency={self.frequency}, "
+                f"initial_sparsity={self.initial_sparsity:g}, criterion={self.criterion!r}, "
+                f"scope={self.scope!r})")
+
+
+# ----------------------------------------------------------------------- helpers
+def _check_weight_criterion(criterion):
+    return check_choice(criterion, "criterion", WEIGHT_CRITERIA)
+
+
+def _check_dataset(data):
+    """``(X_train, y_train, X_test, y_test)`` from a Dataset or a 4-tuple, or raise."""
+    if not isinstance(data, (tuple, list)) or len(data) != 4:
+        raise TypeError("data must be a minprune.datasets.Dataset or a tuple (X_train, y_train, "
+                        f"X_test, y_test), got {type(data).__name__}"
+                        + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
+    return tuple(data)
+
+
+def _check_model(model):
+    if not isinstance(model, MLP):
+        raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
+    return model
+
+
+def _table(title, columns, rows):
+    """Fixed-width text table for deterministic reprs."""
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    lines = [title, "  ".join(c.rjust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in rows]
+    return "\n".join(lines)
+
+
+def _pct(x):
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f}%"
+
+
+# ------------------------------------------------------------ one-shot + finetune
+@dataclass(repr=False)
+class FinetuneResult:
+    """What :func:`prune_and_finetune` measured (accuracies on the test part, in [0, 1]).
+
+    Attributes
+    ----------
+    dense_accuracy, pruned_accuracy, finetuned_accuracy : float
+        Before pruning, right after pruning, after fine-tuning.
+    sparsity : float
+        Fraction of weights pruned after the step.
+    report : object
+        What ``prune_weights`` / ``prune_neurons`` returned.
+    history : History
+        The fine-tuning run.
+    """
+
+    dense_accuracy: float
+    pruned_accuracy: float
+    finetuned_accuracy: float
+    sparsity: float
+    report: object
+    history: History
+
+    def __repr__(self):
+        return (f"FinetuneResult(sparsity={_pct(self.sparsity)}, dense={_pct(self.dense_accuracy)}, "
+                f"pruned={_pct(self.pruned_accuracy)}, "
+                f"finetuned={_pct(self.finetuned_accuracy)}, epochs={self.history.epochs})")
+
+
+def prune_and_finetune(model, amount, data, *, kind="weights", criterion=None, scope="layer",
+                       epochs=10, lr=1e-3, seed=0, **fit_kwargs):
+    """Prune `model` once, then fine-tune it: ``fit`` on the masked network. Changes `model`.
+
+    Parameters
+    ----------
+    model : MLP
+        A trained model; pruned and fine-tuned in place.
+    amount : float or int
+        As in :func:`minprune.prune_weights` / :func:`minprune.prune_neurons`: a
+        fraction of the still-unpruned weights (units), or an exact count.
+    data : Dataset or tuple (X_train, y_train, X_test, y_test)
+        Fine-tuning and data-driven criteria use the training part; accuracies
+        are measured on the test part.
+    kind : {"weights", "neurons"}
+    criterion : str or None
+        Default ``"magnitude"`` for weights, ``"l2"`` for neurons.
+    scope : {"layer", "global"}
+    epochs : int
+        Fine-tuning epochs, >= 1.
+    lr : float
+        Fine-tuning learning rate (smaller than for training from scratch is usual).
+    seed : int
+        Seeds the ``random`` criterion and the fine-tuning's shuffling.
+    **fit_kwargs
+        Passed to :func:`minprune.fit` (``batch_size``, ``optimizer``, ...).
+
+    Returns
+    -------
+    FinetuneResult
+    """
+    _check_model(model)
+    X_train, y_train, X_test, y_test = _check_dataset(data)
+    check_choice(kind, "kind", KINDS)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    if kind == "weights":
+        prune, criterion = prune_weights, "magnitude" if criterion is None else criterion
+    else:
+        prune, criterion = prune_neurons, "l2" if criterion is None else criterion
+    prune_seed, fit_seed = _seeds(seed, 2)
+    dense = model.score(X_test, y_test)
+    report = prune(model, amount, criterion=criterion, scope=scope, data=(X_train, y_train),
+                   seed=prune_seed)
+    pruned = model.score(X_test, y_test)
+    history = fit(model, X_train, y_train, epochs=epochs, lr=lr, seed=fit_seed, **fit_kwargs)
+    return FinetuneResult(dense, pruned, model.score(X_test, y_test), sparsity(model), report,
+                          history)
+
+
+def _seeds(seed, n):
+    """`n` independent int seeds derived from one `seed` (deterministic)."""
+    if isinstance(seed, np.random.Generator):
+        return [int(s) for s in seed.integers(2**32, size=n)]
+    check_seed(seed)  # None: fresh entropy, then fixed for the whole call
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
+
+
+# -------------------------------------------------------------------- iterative
+@dataclass(repr=False)
+class IterativeResult:
+    """Per-round record of :func:`iterative_prune` (entry 0: before any pruning).
+
+    Attributes
+    ----------
+    sparsity : list of float
+        Model sparsity after each round.
+    pruned_accuracy : list of float
+        Test accuracy right after each round's pruning (entry 0: the dense model).
+    finetuned_accuracy : list of float
+        Test accuracy after each round's fine-tuning (entry 0: the dense model).
+    histories : list of History
+        One fine-tuning run per round.
+    """
+
+    sparsity: list = field(default_factory=list)
+    pruned_accuracy: list = field(default_factory=list)
+    finetuned_accuracy: list = field(default_factory=list)
+    histories: list = field(default_factory=list)
+
+    @property
+    def rounds(self):
+        return len(self.sparsity) - 1
+
+    def __repr__(self):
+        rows = [(str(r), _pct(s), _pct(p), _pct(f)) for r, (s, p, f) in enumerate(
+            zip(self.sparsity, self.pruned_accuracy, self.finetuned_accuracy))]
+        return _table(f"IterativeResult({self.rounds} rounds)",
+                      ("round", "sparsity", "pruned acc", "finetuned acc"), rows)
+
+
+def _round_targets(target, rounds, per_round, default_rounds):
+    """Sparsity after each round: a geometric ramp (same fraction of the survivors per round)."""
+    if rounds is not None and per_round is not None:
+        raise ValueError(f"give rounds or per_round, not both; got rounds={rounds!r}, "
+                         f"per_round={per_round!r}")
+    if per_round is None:
+        rounds = check_int(default_rounds if rounds is None else rounds, "rounds", minimum=1)
+        per_round = 1.0 - (1.0 - target) ** (1.0 / rounds) if target < 1 else 1.0
+    else:
+        per_round = check_float(per_round, "per_round", low=0.0, high=1.0)
+        rounds = (1 if per_round == 1 or target == 0 else
+                  max(1, math.ceil(math.log1p(-target) / math.log1p(-per_round) - 1e-9)))
+    targets = [min(1.0 - (1.0 - per_round) ** r, target) for r in range(1, rounds + 1)]
+    targets[-1] = target  # floating error never leaves the last round short
+    return targets
+
+
+def iterative_prune(model, target_sparsity, data, *, rounds=None, per_round=None,
+                    finetune_epochs=5, criterion="magnitude", scope="layer", lr=1e-3, seed=0,
+                    **fit_kwargs):
+    """Prune the same fraction of surviving weights per round, fine-tuning after each round.
+
+    After round ``r`` the sparsity is ``1 - (1 - per_round)**r``, except the last
+    round, which lands on `target_sparsity` exactly (as a count). Changes `model`.
+
+    Parameters
+    ----------
+    model : MLP
+        A trained model; pruned and fine-tuned in place.
+    target_sparsity : float
+        Final fraction of weights pruned, in [0, 1].
+    data : Dataset or tuple (X_train, y_train, X_test, y_test)
+    rounds : int, optional
+        Number of rounds (default 5 when `per_round` is not given).
+    per_round : float, optional
+        Fraction of surviving weights pruned per round, in (0, 1]; the number of
+        rounds then follows. Give `rounds` or `per_round`, not both.
+    finetune_epochs : int
+        Epochs of fine-tuning after each round, >= 1.
+    criterion : str
+        A weight criterion of :func:`minprune.prune_weights`.
+    scope : {"layer", "global"}
+    lr : float
+        Fine-tuning learning rate.
+    seed : int
+        Seeds the ``random`` criterion and the shuffling.
+    **fit_kwargs
+        Passed to :func:`minprune.fit`.
+
+    Returns
+    -------
+    IterativeResult
+    """
+    _check_model(model)
+    target = check_float(target_sparsity, "target_sparsity", low=0.0, high=1.0,
+                         low_inclusive=True)
+    X_train, y_train, X_test, y_test = _check_dataset(data)
+    finetune_epochs = check_int(finetune_epochs, "finetune_epochs", minimum=1)
+    criterion = _check_weight_criterion(criterion)
+    scope = check_choice(scope, "scope", SCOPES)
+    targets = _round_targets(target, rounds, per_round, default_rounds=5)
+    prune_seed, fit_seed = _seeds(seed, 2)
+    prune_rng = check_seed(prune_seed)
+    acc = model.score(X_test, y_test)
+    result = IterativeResult([sparsity(model)], [acc], [acc])
+    for r, s in enumerate(targets, start=1):
+        _prune_to_sparsity(model, s, criterion=criterion, scope=scope, data=(X_train, y_train),
+                           seed=prune_rng, label=f"iterative round {r} {criterion}/{scope} "
+                                                 f"target={s:.4f}")
+        result.sparsity.append(sparsity(model))
+        result.pruned_accuracy.append(model.score(X_test, y_test))
+        result.histories.append(fit(model, X_train, y_train, epochs=finetune_epochs, lr=lr,
+                                    seed=fit_seed, **fit_kwargs))
+        result.finetuned_accuracy.append(model.score(X_test, y_test))
+    return result
+
+
+# ---------------------------------------------------------------- lottery ticket
+@dataclass(repr=False)
+class LotteryResult:
+    """Per-round record of :func:`lottery_ticket` (round 0: the dense network).
+
+    Attributes
+    ----------
+    sparsity : list of float
+        Weight sparsity of the ticket trained in each round.
+    layer_sparsity : list of list of float
+        Per-layer sparsity, one list per round.
+    ticket_accuracy : list of float
+        Test accuracy of the rewound-and-retrained ticket (round 0: dense).
+    control_accuracy : list of float
+        Test accuracy of the same masks with a fresh random initialisation,
+        trained the same way (round 0: NaN; all NaN with ``control=False``).
+    masks : list of list of bool ndarray
+        The ticket's masks in each round (round 0: all True).
+    ticket, control : MLP
+        The last round's trained ticket and control (control None with ``control=False``).
+    init_weights : list of (W, b)
+        The weights a ticket is rewound to (initial, or after `rewind_epoch` epochs).
+    rewind_epoch : int
+    """
+
+    sparsity: list
+    layer_sparsity: list
+    ticket_accuracy: list
+    control_accuracy: list
+    masks: list
+    ticket: MLP
+    control: MLP | None
+    init_weights: list
+    rewind_epoch: int
+
+    @property
+    def rounds(self):
+        return len(self.sparsity) - 1
+
+    def __repr__(self):
+        rows = [(str(r), _pct(s), _pct(t), _pct(c)) for r, (s, t, c) in enumerate(
+            zip(self.sparsity, self.ticket_accuracy, self.control_accuracy))]
+        return _table(f"LotteryResult({self.rounds} rounds, rewind_epoch={self.rewind_epoch})",
+                      ("round", "sparsity", "ticket acc", "random reinit acc"), rows)
+
+
+def _split_count(total, weights, caps):
+    """Integers proportional to `weights`, each <= its cap, summing to `total` (largest remainder)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    caps = np.asarray(caps, dtype=np.int64)
+    counts = np.zeros(len(caps), dtype=np.int64)
+    left = total
+    while left > 0:
+        open_ = counts < caps
+        w = np.where(open_, weights, 0.0)
+        if w.sum() == 0:
+            w = open_.astype(np.float64)
+        share = left * w / w.sum()
+        add = np.minimum(np.floor(share).astype(np.int64), caps - counts)
+        if add.sum() == 0:  # hand out single units, largest remainder first (ties: first layer)
+            order = np.argsort(-(share - np.floor(share)), kind="stable")
+            add[next(i for i in order if open_[i])] = 1
+        counts += add
+        left -= int(add.sum())
+    return counts.tolist()
+
+
+def _lottery_counts(model, rates, goal):
+    """Per-layer counts for one round: ``round(rate * survivors)``, trimmed to reach `goal`."""
+    avail = [int(np.count_nonzero(layer.mask)) for layer in model.layers]
+    counts = [int(round(r * a)) for r, a in zip(rates, avail)]
+    if sum(counts) >= goal:
+        return _split_count(goal, counts, avail)
+    return counts
+
+
+def _scaled_rates(model, rates, target, rounds):
+    """Rates ``c * rates`` so that `rounds` rounds reach `target` (bisection on c)."""
+    sizes = np.array([layer.mask.size for layer in model.layers], dtype=np.float64)
+    rates = np.asarray(rates, dtype=np.float64)
+
+    def reached(c):
+        density = (1.0 - np.minimum(c * rates, 1.0)) ** rounds
+        return 1.0 - (sizes * density).sum() / sizes.sum()
+
+    lo, hi = 0.0, 1.0 / rates.max()
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if reached(mid) < target else (lo, mid)
+    return list(np.minimum(hi * rates, 1.0))
+
+
+def lottery_ticket(layer_sizes, data, *, target_sparsity, rounds=None, per_round=0.2,
+                   output_per_round=0.1, epochs=30, rewind_epoch=0, seed=0, control=True,
+                   activation="relu", lr=1e-3, **fit_kwargs):
+    """Find a winning ticket by iterative magnitude pruning with rewinding (Frankle & Carbin, 2019).
+
+    Round 0 trains a dense network. Each later round prunes, in every layer on
+    its own, the smallest-magnitude surviving weights (`per_round` of the survivors
+    of each hidden layer, `output_per_round` of the output layer's), *rewinds* the
+    surviving weights and biases to their values at `rewind_epoch` (0: the initial
+    values), and trains again for ``epochs - rewind_epoch`` epochs. The control
+    keeps the same masks but draws fresh initial weights (another seed) and trains
+    for `epochs` epochs: if the ticket wins, it is the initialisation that matters,
+    not only the sparse structure. The last round lands on `target_sparsity` exactly.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_features, hidden..., n_classes]``, as for :class:`minprune.MLP`.
+    data : Dataset or tuple (X_train, y_train, X_test, y_test)
+    target_sparsity : float
+        Final fraction of all weights pruned, in (0, 1).
+    rounds : int, optional
+        Number of pruning rounds. None: as many as the per-round rates need.
+        An int scales both rates by one factor so that `rounds` rounds suffice.
+    per_round, output_per_round : float
+        Fractions of the surviving weights pruned per round in the hidden layers
+        (all but the last) and in the output layer, in (0, 1].
+    epochs : int
+        Training epochs of the dense network and of every control, >= 1.
+    rewind_epoch : int
+        Epoch whose weights tickets are rewound to, in [0, epochs) (Frankle et al.,
+        2020, "Linear mode connectivity and the lottery ticket hypothesis").
+        Only weights are rewound; each round starts a fresh optimizer.
+    seed : int
+        Derives the initial weights, the control's weights and the data order
+        (the same data order in every round).
+    control : bool
+        Also train the random-reinitialisation control in every round.
+    activation : str
+        Hidden activation of the MLP.
+    lr : float
+        Learning rate.
+    **fit_kwargs
+        Passed to :func:`minprune.fit` (``batch_size``, ``optimizer``, ``callbacks``...).
+
+    Returns
+    -------
+    LotteryResult
+    """
+    X_train, y_train, X_test, y_test = _check_dataset(data)
+    target = check_float(target_sparsity, "target_sparsity", low=0.0, high=1.0,
+                         high_inclusive=False)
+    per_round = check_float(per_round, "per_round", low=0.0, high=1.0)
+    output_per_round = check_float(output_per_round, "output_per_round", low=0.0, high=1.0)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    rewind_epoch = check_int(rewind_epoch, "rewind_epoch", minimum=0, maximum=epochs - 1)
+    if rounds is not None:
+        rounds = check_int(rounds, "rounds", minimum=1)
+    init_seed, fit_seed, control_seed = _seeds(seed, 3)
+    ticket = MLP(layer_sizes, activation=activation, seed=init_seed)
+    rates = [per_round] * (len(ticket.layers) - 1) + [output_per_round]
+    if rounds is not None:
+        rates = _scaled_rates(ticket, rates, target, rounds)
+    total = sum(layer.mask.size for layer in ticket.layers)
+    goal = int(round(target * total))
+
+    def train(model, n_epochs, extra=()):
+        kwargs = dict(fit_kwargs)
+        kwargs["callbacks"] = list(kwargs.get("callbacks", ())) + list(extra)
+        fit(model, X_train, y_train, epochs=n_epochs, lr=lr, seed=fit_seed, **kwargs)
+        return model.score(X_test, y_test)
+
+    saved = [(layer.W.copy(), layer.b.copy()) for layer in ticket.layers]
+    extra = [_Snapshot(rewind_epoch, saved)] if rewind_epoch else []
+    acc = train(ticket, epochs, extra)
+    result = LotteryResult([0.0], [[0.0] * len(ticket.layers)], [acc], [float("nan")],
+                           [[layer.mask.copy() for layer in ticket.layers]], ticket, None, saved,
+                           rewind_epoch)
+    r = 0
+    while sum(_n_pruned(ticket)) < goal:
+        r += 1
+        counts = _lottery_counts(ticket, rates, goal - sum(_n_pruned(ticket)))
+        if rounds is not None and r == rounds:  # the last allowed round takes what is left
+            avail = [int(np.count_nonzero(layer.mask)) for layer in ticket.layers]
+            counts = _split_count(goal - sum(_n_pruned(ticket)), counts, avail)
+        if sum(counts) == 0:  # so few survivors that the rates round to nothing: finish now
+            avail = [int(np.count_nonzero(layer.mask)) for layer in ticket.layers]
+            counts = _split_count(goal - sum(_n_pruned(ticket)),
+                                  [rate * a for rate, a in zip(rates, avail)], avail)
+        _prune_counts(ticket, counts, criterion="magnitude", data=None, seed=None,
+                      label=f"lottery round {r}")
+        for layer, (W, b) in zip(ticket.layers, saved):  # rewind the survivors
+            layer.W[...] = W
+            layer.b[...] = b
+        ticket.apply_masks()
+        masks = [layer.mask.copy() for layer in ticket.layers]
+        acc = train(ticket, epochs - rewind_epoch)
+        control_acc = float("nan")
+        if control:
+            result.control = MLP(layer_sizes, activation=activation, seed=control_seed)
+            commit_masks(result.control, masks, label=f"lottery round {r} masks")
+            control_acc = train(result.control, epochs)
+        result.sparsity.append(sparsity(ticket))
+        result.layer_sparsity.append([1.0 - float(m.mean()) for m in masks])
+        result.ticket_accuracy.append(acc)
+        result.control_accuracy.append(control_acc)
+        result.masks.append(masks)
+    return result
+
+
+class _Snapshot(Callback):
+    """Copy the weights into `out` at the end of epoch `epoch` (counted from 1)."""
+
+    def __init__(self, epoch, out):
+        self.epoch, self.out = epoch, out
+
+    def on_epoch_end(self, state):
+        if state.epoch + 1 == self.epoch:
+            self.out[:] = [(layer.W.copy(), layer.b.copy()) for layer in state.model.layers]
