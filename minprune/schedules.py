@@ -69,14 +69,15 @@ def cubic_sparsity(step, *, initial=0.0, final, begin_step=0, end_step, frequenc
     begin_step = check_int(begin_step, "begin_step", minimum=0)
     end_step = check_int(end_step, "end_step", minimum=begin_step + 1)
     frequency = check_int(frequency, "frequency", minimum=1)
-    t = _check_steps(step)
+    # Always compute on an array, so a scalar step gives bit for bit the array's value.
+    t = np.atleast_1d(_check_steps(step))
     span = end_step - begin_step
     done = (np.maximum(t - begin_step, 0) // frequency) * frequency
     progress = np.minimum(done / span, 1.0)
     # the same formula, arranged so that s is exactly s_i at t0 and exactly s_f at the end
     s = initial + (final - initial) * (1.0 - (1.0 - progress) ** 3)
     s = np.where(t >= end_step, final, s)
-    return float(s) if np.ndim(step) == 0 else s
+    return float(s[0]) if np.ndim(step) == 0 else s
 
 
 def _check_steps(step):

@@ -342,7 +342,7 @@ def test_parse_errors_are_clear():
 
 def test_missing_glossary_folder_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(g, "__file__", str(tmp_path / "minprune" / "glossary.py"))
-    with pytest.raises(g.GlossaryNotFoundError, match="editable install"):
+    with pytest.raises(g.GlossaryNotFoundError, match="reinstall minprune"):
         g._glossary_dir()
 
 

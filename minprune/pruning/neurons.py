@@ -17,10 +17,21 @@ from .weights import SCOPES, LayerPruning, PruningReport, layer_collapse_guard
 
 
 def active_units(model):
-    """Which hidden units are still there.
+    """Which hidden units :func:`prune_neurons` has not pruned yet: its ``amount`` counts these.
 
     A unit counts as pruned once its bias and all its incoming weights are
     masked (torch's structured rule: a channel whose mask is all zeros).
+
+    This is about masks, not about what the unit still does. A unit can be
+    active here yet *dead*: weight pruning masked all its outgoing weights, or
+    everything that fed it. Dead units are what :func:`minprune.shrink` removes,
+    what :func:`minprune.report` leaves out of "active neurons" and what
+    :func:`minprune.plots.network_diagram` draws hollow; see
+    :func:`~minprune.pruning.structured.live_units`, which is the stricter test
+    (every live unit is active, not the other way round). ``prune_neurons`` keeps
+    this looser rule so that ``amount`` means what it means in
+    ``torch.nn.utils.prune`` (a fraction of the units whose masks are not yet
+    all zero), and because pruning a dead unit still masks the weights it holds.
 
     Returns
     -------
