@@ -1,0 +1,136 @@
+"""Exercise checks of notebook 06: right answers pass, typical wrong answers fail with a hint."""
+import numpy as np
+import pytest
+
+from minprune import MLP, cubic_sparsity, fit, iterative_prune, prune_weights, sparsity
+from minprune.checks.schedules import (check_cubic_schedule, check_per_round,
+                                       check_sparsity_and_accuracy)
+
+SCHEDULE = dict(initial=0.0, final=0.9, begin_step=20, end_step=120, frequency=10)
+STEPS = np.arange(0, 151)
+
+
+def _cubic(steps, initial, final, begin_step, end_step, frequency, power=3, floor=True):
+    t = np.asarray(steps, dtype=float)
+    done = np.maximum(t - begin_step, 0)
+    if floor:
+        done = np.floor(done / frequency) * frequency
+    progress = np.clip(done / (end_step - begin_step), 0, 1)
+    return final + (initial - final) * (1 - progress) ** power
+
+
+# ---------------------------------------------------------- check_cubic_schedule
+def test_cubic_right_answer_matches_library():
+    mine = _cubic(STEPS, **SCHEDULE)
+    assert check_cubic_schedule(mine, STEPS, **SCHEDULE) is True
+    np.testing.assert_allclose(mine, cubic_sparsity(STEPS, **SCHEDULE), rtol=0, atol=1e-12)
+    other = dict(initial=0.2, final=0.8, begin_step=0, end_step=50, frequency=1)
+    assert check_cubic_schedule(_cubic(STEPS[:60], **other), STEPS[:60], **other) is True
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda: _cubic(STEPS, **SCHEDULE, floor=False), "every frequency"),
+    (lambda: _cubic(STEPS, **SCHEDULE, power=1), "linear"),
+    (lambda: _cubic(STEPS, **SCHEDULE, power=2), "quadratic"),
+    (lambda: 100 * _cubic(STEPS, **SCHEDULE), "percentages"),
+    (lambda: _cubic(STEPS, **SCHEDULE)[:-1], "one sparsity per step"),
+    (lambda: None, "replace None"),
+])
+def test_cubic_wrong_answers(wrong, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_cubic_schedule(wrong(), STEPS, **SCHEDULE)
+
+
+def test_cubic_slow_start_and_unclipped_ends():
+    s = SCHEDULE
+    t = STEPS.astype(float)
+    done = np.floor(np.maximum(t - s["begin_step"], 0) / 10) * 10
+    slow = s["final"] * np.clip(done / 100, 0, 1) ** 3
+    with pytest.raises(AssertionError, match="starts slowly"):
+        check_cubic_schedule(slow, STEPS, **s)
+    unclipped = s["final"] * (1 - (1 - done / 100) ** 3)  # goes past end_step and turns back
+    with pytest.raises(AssertionError, match="never decrease|end_step"):
+        check_cubic_schedule(unclipped, STEPS, **s)
+    late_only = _cubic(STEPS, **s)
+    late_only[-1] = 0.95
+    with pytest.raises(AssertionError, match="stays at final"):
+        check_cubic_schedule(late_only, STEPS, **s)
+    early = _cubic(STEPS, **s)
+    early[:5] = -0.1
+    with pytest.raises(AssertionError, match="initial"):
+        check_cubic_schedule(early, STEPS, **s)
+    one_off = _cubic(STEPS, **s)
+    one_off[69] += 0.001  # the last step of a plateau: still non-decreasing
+    with pytest.raises(AssertionError, match="step 69"):
+        check_cubic_schedule(one_off, STEPS, **s)
+
+
+def test_cubic_bad_arguments():
+    with pytest.raises(TypeError):
+        check_cubic_schedule(np.zeros(3), np.array([0.0, 1.0, 2.0]), **SCHEDULE)
+    with pytest.raises(ValueError):
+        check_cubic_schedule(np.zeros(3), np.arange(3), final=0.5, end_step=0)
+
+
+# --------------------------------------------------------------- check_per_round
+def test_per_round_right_answer_matches_iterative_prune():
+    p = 1 - (1 - 0.95) ** (1 / 5)
+    assert check_per_round(p, 0.95, 5) is True
+    # iterative_prune with per_round=p takes exactly 5 rounds to reach 95%
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP([5, 20, 2], seed=0)
+    result = iterative_prune(model, 0.95, (X, y, X, y), per_round=p, finetune_epochs=1)
+    assert result.rounds == 5
+    assert abs(sparsity(model) - 0.95) < 0.01
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (0.95 / 5, "SURVIVORS"),
+    (0.95 ** (1 / 5), "density"),
+    (100 * (1 - 0.05 ** 0.2), "percentage"),
+    (0.3, "solve"),
+    (None, "replace None"),
+])
+def test_per_round_wrong_answers(answer, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_per_round(answer, 0.95, 5)
+
+
+# --------------------------------------------------- check_sparsity_and_accuracy
+@pytest.fixture(scope="module")
+def task():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 6)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = MLP([6, 16, 2], seed=0)
+    fit(model, X, y, epochs=40, batch_size=16, lr=1e-2, seed=0)
+    return model, (X, y)
+
+
+def test_sparsity_and_accuracy(task):
+    model, data = task
+    pruned = model.copy()
+    prune_weights(pruned, 0.5)
+    acc = pruned.score(*data)
+    assert check_sparsity_and_accuracy(pruned, data, min_sparsity=0.5, min_accuracy=acc) is True
+    with pytest.raises(AssertionError, match="prune more"):
+        check_sparsity_and_accuracy(pruned, data, min_sparsity=0.6, min_accuracy=0.0)
+    with pytest.raises(AssertionError, match="accuracy is"):
+        check_sparsity_and_accuracy(pruned, data, min_sparsity=0.5, min_accuracy=acc + 0.01)
+    with pytest.raises(AssertionError, match="replace None"):
+        check_sparsity_and_accuracy(None, data, min_sparsity=0.5, min_accuracy=0.5)
+
+
+def test_sparsity_and_accuracy_catches_mask_mistakes(task):
+    model, data = task
+    zeroed = model.copy()
+    for layer in zeroed.layers:  # zeros written into W, masks left alone
+        layer.W[np.abs(layer.W) < np.median(np.abs(layer.W))] = 0
+    with pytest.raises(AssertionError, match="still marked as live"):
+        check_sparsity_and_accuracy(zeroed, data, min_sparsity=0.4, min_accuracy=0.0)
+    masked = model.copy()
+    masked.layers[0].mask[:3] = False  # masks edited, apply_masks forgotten
+    with pytest.raises(AssertionError, match="apply_masks"):
+        check_sparsity_and_accuracy(masked, data, min_sparsity=0.0, min_accuracy=0.0)
