@@ -72,7 +72,7 @@ def _axes_list(ax, n, figsize):
 
 
 def _removed_units(model):
-    """Per column of neurons (input, hidden..., output): True where the unit is dead.
+    """Per column of neurons (input, hidden..., output): True where the unit is removed (not live).
 
     Dead means not in :func:`~minprune.pruning.structured.live_units`: the units
     :func:`minprune.shrink` removes and :func:`minprune.report` does not count as
@@ -149,13 +149,15 @@ def network_diagram(model, *, max_neurons_per_layer=16, max_connections=400, pru
     """Draw the network as circles and lines, with its pruned parts faded or hollow.
 
     Neurons are circles: filled while they still pass information from the input
-    to the output, hollow once they are *dead*. Dead means exactly what
+    to the output, hollow once they are *removed*: cut off from the input or the output, whether
+    by neuron pruning or by weight pruning. Removed means exactly what
     :func:`minprune.shrink` removes and what :func:`minprune.report` leaves out
     of its active-neuron count (see :func:`~minprune.pruning.structured.live_units`):
     a hidden unit none of whose outgoing weights reaches a live unit, or none of
-    whose incoming weights comes from one. So weight pruning alone can kill
-    neurons, and a neuron whose bias alone is masked is alive. Inputs and
-    outputs are never dead. Lines still drawn at a hollow circle are unpruned
+    whose incoming weights comes from one. So weight pruning alone can remove
+    neurons, and a neuron whose bias alone is masked stays. (Not to be confused
+    with a "dead ReLU", a live unit whose activation happens to be 0 on the data.)
+    Inputs and outputs are never removed. Lines still drawn at a hollow circle are unpruned
     weights that carry nothing about the input any more.
 
     Connections are lines coloured by the sign of the weight, wider and darker
@@ -261,7 +263,7 @@ def network_diagram(model, *, max_neurons_per_layer=16, max_connections=400, pru
             label += f"\n{len(idx)} shown"
         n_dead = int(removed[i].sum())
         if n_dead:
-            label += f"\n{_fmt(n_dead)} dead"
+            label += f"\n{_fmt(n_dead)} removed"
         n_label_lines = max(n_label_lines, label.count("\n") + 1)
         # A fixed distance in points below the lowest circle, so the labels never meet
         # the legend, whatever the size of the axes.
@@ -328,7 +330,7 @@ def _diagram_handles(pruned):
     return lines + [
         Line2D([], [], ls="", marker="o", ms=8, mfc=INK, mec="white", label="neuron"),
         Line2D([], [], ls="", marker="o", ms=8, mfc="white", mec=PRUNED, mew=1.4,
-               label="dead neuron")]
+               label="removed neuron")]
 
 
 def _diagram_subtitle(c):

@@ -305,7 +305,7 @@ def _legend_html():
     items = [line(POSITIVE, "solid", "positive weight"),
              line(NEGATIVE, "solid", "negative weight (width &prop; |w|)"),
              line(PRUNED, "dashed", "pruned weight"), dot(INK, "white", "neuron"),
-             dot("white", PRUNED, "dead neuron: no path from input to output any more "
+             dot("white", PRUNED, "removed neuron: no path from input to output any more "
                                   "(shrink removes it; not counted as active in the table)")]
     return ("<div style='font-size:12px;color:#555'>"
             + " &nbsp;&nbsp; ".join(items) + "</div>")

@@ -175,7 +175,7 @@ def test_picture_report_and_shrink_agree_on_dead_neurons_after_weight_pruning():
     assert shrunk.layer_sizes[1:-1] == [n - len(h) for n, h in
                                        zip(model.layer_sizes[1:-1], hollow)]
     assert ax.diagram_counts.removed_total == sum(model.layer_sizes) - sum(shrunk.layer_sizes)
-    assert f"{len(hollow[0])} dead" in _text(ax) and f"{len(hollow[1])} dead" in _text(ax)
+    assert f"{len(hollow[0])} removed" in _text(ax) and f"{len(hollow[1])} removed" in _text(ax)
 
 
 def test_diagram_samples_connections_and_says_so():

@@ -211,3 +211,24 @@ def test_bad_arguments_name_the_argument_and_change_nothing(kwargs, error, words
 def test_model_must_be_an_mlp():
     with pytest.raises(TypeError, match="model"):
         minprune.prune_weights([np.zeros((3, 3))], 0.5)
+
+
+def test_a_sequence_gives_each_layer_its_own_amount():
+    model = minprune.MLP([6, 5, 4, 3], seed=3)
+    report = minprune.prune_weights(model, [0.5, 3, 0.0])
+    assert [r.pruned_now for r in report.rows] == [15, 3, 0]
+    for i, a in enumerate([0.5, 3, 0.0]):  # the same as pruning each layer alone
+        single = minprune.MLP([6, 5, 4, 3], seed=3)
+        minprune.prune_weights(single, [a if j == i else 0 for j in range(3)])
+        np.testing.assert_array_equal(single.layers[i].mask, model.layers[i].mask)
+
+
+def test_a_sequence_of_amounts_is_checked():
+    model = minprune.MLP([6, 5, 4, 3], seed=3)
+    with pytest.raises(ValueError, match="one amount per layer \\(3\\), got 2"):
+        minprune.prune_weights(model, [0.5, 0.5])
+    with pytest.raises(TypeError, match="scope='layer'"):
+        minprune.prune_weights(model, [0.5, 0.5, 0.5], scope="global")
+    with pytest.raises(ValueError, match=r"amount\[1\]"):
+        minprune.prune_weights(model, [0.5, 1.5, 0.5])
+    assert all(layer.mask.all() for layer in model.layers)

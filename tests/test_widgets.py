@@ -73,7 +73,7 @@ def test_diagram_and_table_count_the_same_dead_neurons(trained, data):
     assert dead > 0 and counts.removed_total == dead == counts.removed_shown  # all drawn
     for r in rows:
         assert f"{r['active_neurons']}/{r['neurons']}" in ex.report.value
-    assert "dead neuron" in ex.widget.children[3].value and "shrink" in ex.widget.children[3].value
+    assert "removed neuron" in ex.widget.children[3].value and "shrink" in ex.widget.children[3].value
     # Every label of the diagram lies inside the PNG.
     fig = ex._canvas.figure
     renderer = ex._canvas.canvas.get_renderer()

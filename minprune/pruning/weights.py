@@ -158,10 +158,12 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
         Its masks are changed in place (via ``commit_masks``: pruned weights are
         zeroed and the step is recorded in ``model.mask_history``). Biases are
         never pruned here.
-    amount : float in [0, 1] or int
+    amount : float in [0, 1], int, or a sequence of them (one per layer)
         A float prunes ``round(amount * n)`` of the ``n`` weights *still unpruned*
         (per layer for ``scope="layer"``, over all layers for ``"global"``); an
         int prunes exactly that many. Already-pruned weights are never eligible.
+        With ``scope="layer"``, a sequence gives each layer its own amount, e.g.
+        the per-layer choices read off a :func:`minprune.sensitivity_scan`.
     criterion : {"magnitude", "random", "taylor", "snip", "obd"}
         Importance score, see :mod:`minprune.pruning.criteria`; lowest pruned first.
     scope : {"layer", "global"}
@@ -204,7 +206,17 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
     masks = [layer.mask for layer in model.layers]
     available = [int(np.count_nonzero(m)) for m in masks]
     # resolve the amount before any (possibly costly) scoring, so bad input fails fast
-    if scope == "layer":
+    if isinstance(amount, (list, tuple, np.ndarray)):
+        if scope != "layer":
+            raise TypeError(f"amount may be a sequence (one amount per layer) only with "
+                            f"scope='layer', got scope={scope!r}")
+        if len(amount) != len(masks):
+            raise ValueError(f"amount must hold one amount per layer ({len(masks)}), "
+                             f"got {len(amount)}")
+        counts = [resolve_amount(a, n, name=f"amount[{i}]")
+                  for i, (a, n) in enumerate(zip(amount, available))]
+        amount = list(amount)
+    elif scope == "layer":
         resolve_amount(amount, max(available))
         counts = [resolve_amount(amount, n, name=f"amount (for layers[{i}])")
                   for i, n in enumerate(available)]
