@@ -263,7 +263,11 @@ class MLP:
         return softmax(self.forward(X))
 
     def predict(self, X):
-        """Predicted class labels, shape (n_samples,)."""
+        """Predicted class indices in ``0 .. n_classes - 1``, shape (n_samples,).
+
+        A model made by :func:`minprune.from_sklearn` keeps scikit-learn's labels in
+        ``classes_``: ``model.classes_[model.predict(X)]`` gives them.
+        """
         return np.argmax(self.forward(X), axis=1)
 
     def score(self, X, y):

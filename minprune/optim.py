@@ -12,6 +12,8 @@ the convention of ``torch.optim.SGD`` and ``torch.optim.Adam``.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._validation import check_choice, check_float
@@ -87,8 +89,9 @@ class SGD(Optimizer):
             v += grad
             if mask is not None:
                 v *= mask
-            grad = v
-        grad *= self.lr
+            np.multiply(v, self.lr, out=grad)  # grad is scratch; v must keep its scale
+        else:
+            grad *= self.lr
         param -= grad
         if mask is not None:
             param *= mask
@@ -110,6 +113,13 @@ class Adam(Optimizer):
         Added to the denominator, > 0.
     weight_decay : float
         L2 coefficient added to the gradient, >= 0.
+
+    Attributes
+    ----------
+    state : list of ((m, v) for W, (m, v) for b), one per layer
+        Running sums of gradients and squared gradients *without* the
+        ``(1 - beta)`` factors: the usual moments are ``(1 - beta1) * m`` and
+        ``(1 - beta2) * v``. Zero at pruned positions.
     """
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
@@ -125,27 +135,33 @@ class Adam(Optimizer):
                 for layer in model.layers]
 
     def step(self, model, grads):
-        # Fold both bias corrections into one step size (Kingma & Ba, 2015, section 2).
+        # Kingma & Ba (2015, end of section 2) fold both bias corrections into the step:
+        #   w -= lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v) + eps)
+        # (scikit-learn's form). The state keeps the sums m~ = m / (1 - beta1) and
+        # v~ = v / (1 - beta2), which saves two passes over every array per step:
+        #   m / (sqrt(v) + eps)
+        #     = (1 - beta1) / sqrt(1 - beta2) * m~ / (sqrt(v~) + eps / sqrt(1 - beta2))
         t = self.t + 1
-        self._step_size = self.lr * np.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
+        root = math.sqrt(1 - self.beta2)  # Python floats: no float64 upcast of float32 arrays
+        self._step_size = (self.lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
+                           * (1 - self.beta1) / root)
+        self._eps_hat = self.eps / root
         super().step(model, grads)
 
     def _update(self, param, grad, state, mask):
-        m, v = state
+        m, v = state  # m~ and v~, see step
         self._decay(param, grad)
-        # m += (1 - beta1) * (g - m), in place; then v likewise with g**2.
         m *= self.beta1
-        m += (1 - self.beta1) * grad
+        m += grad
         grad *= grad
         v *= self.beta2
-        grad *= 1 - self.beta2
         v += grad
         if mask is not None:
             m *= mask
             v *= mask
-        # Reuse grad as scratch for the update m / (sqrt(v) + eps).
+        # grad is scratch from here: the step m~ / (sqrt(v~) + eps~), scaled.
         np.sqrt(v, out=grad)
-        grad += self.eps
+        grad += self._eps_hat
         np.divide(m, grad, out=grad)
         grad *= self._step_size
         param -= grad

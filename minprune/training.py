@@ -5,6 +5,7 @@ whose ``on_batch_end`` changes masks every few steps.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass, field
 
@@ -14,6 +15,20 @@ from ._validation import check_features, check_int, check_labels, check_seed
 from .metrics import sparsity
 from .model import MLP, log_softmax
 from .optim import make_optimizer
+
+# BLAS threads used inside ``fit``. The matrices of a small MLP are too small for a
+# second thread to help, and when another process holds a core, two threads wait on
+# each other and training slows by 2x to 100x (measured on a 2-core machine).
+# Set to None to leave BLAS as it is, or to an int to allow more threads.
+BLAS_THREADS = 1
+
+
+def _blas_limit():
+    if BLAS_THREADS is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=BLAS_THREADS, user_api="blas")
 
 
 @dataclass
@@ -147,6 +162,12 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     Returns
     -------
     History
+
+    Notes
+    -----
+    BLAS runs on one thread during ``fit`` (callbacks included), which is the
+    fastest and steadiest choice for matrices this small; set
+    ``minprune.training.BLAS_THREADS`` to another int, or None, to change that.
     """
     if not isinstance(model, MLP):
         raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
@@ -164,6 +185,7 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
                                n_features=model.n_features, dtype=model.dtype)
         y_val = check_labels(validation_data[1], "validation_data[1]", n_samples=X_val.shape[0],
                              n_classes=model.n_classes)
+        validation_data = (X_val, y_val)
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
@@ -171,6 +193,13 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
 
+    with _blas_limit():
+        return _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks,
+                      progress)
+
+
+def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks, progress):
+    """The training loop of ``fit``, on checked arguments."""
     n = X.shape[0]
     steps_per_epoch = -(-n // batch_size)
     history = History()
@@ -203,9 +232,11 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
         history.loss.append(loss_sum / n)
         history.accuracy.append(correct / n)
         if validation_data is not None:
+            X_val, y_val = validation_data
             logits = model._forward(X_val)[-1]
             history.val_accuracy.append(float(np.mean(logits.argmax(axis=1) == y_val)))
-            history.val_loss.append(float(-np.mean(log_softmax(logits)[np.arange(len(y_val)), y_val])))
+            logp = log_softmax(logits)[np.arange(len(y_val)), y_val]
+            history.val_loss.append(float(-np.mean(logp)))
         history.sparsity.append(sparsity(model))
         if progress:
             epoch_iter.set_postfix(loss=f"{history.loss[-1]:.4f}")

@@ -1,0 +1,145 @@
+"""Moving a network between scikit-learn's ``MLPClassifier`` and minprune's ``MLP``.
+
+Both store layer ``i`` as ``coefs_[i]`` of shape (fan_in, fan_out) plus
+``intercepts_[i]``, so the weights copy over without transposes. Two things
+differ, and are converted exactly:
+
+* Binary problems: scikit-learn has one logistic output ``p = sigmoid(z)``;
+  minprune always has one logit per class and a softmax. Since
+  ``softmax([0, z]) = [1 - sigmoid(z), sigmoid(z)]``, the output layer becomes
+  two columns ``[0, w]`` (and back: ``w = w_1 - w_0``).
+* Labels: scikit-learn predicts the labels in ``clf.classes_``; minprune
+  predicts class indices ``0 .. k-1``. The labels are kept as
+  ``model.classes_``, so ``model.classes_[model.predict(X)]`` gives scikit-learn's
+  answer.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .model import MLP
+
+# scikit-learn's activation names -> minprune's
+_FROM_SKLEARN = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid", "identity": "identity"}
+_TO_SKLEARN = {v: k for k, v in _FROM_SKLEARN.items()}
+
+
+def from_sklearn(clf, dtype=None):
+    """A minprune ``MLP`` with the weights of a fitted scikit-learn ``MLPClassifier``.
+
+    ``model.predict_proba(X)`` equals ``clf.predict_proba(X)`` (to float rounding).
+
+    Parameters
+    ----------
+    clf : sklearn.neural_network.MLPClassifier
+        Fitted, on single-label targets (binary or multiclass).
+    dtype : {None, numpy.float32, numpy.float64}
+        Dtype of the new model; None keeps the dtype of ``clf.coefs_``.
+
+    Returns
+    -------
+    MLP
+        With all masks True and an extra attribute ``classes_`` (ndarray of
+        shape (n_classes,)), the labels of ``clf``. ``model.predict`` returns
+        indices into ``classes_``, not the labels themselves.
+    """
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.utils.validation import check_is_fitted
+
+    if not isinstance(clf, MLPClassifier):
+        raise TypeError(f"clf must be a fitted sklearn.neural_network.MLPClassifier, "
+                        f"got {type(clf).__name__}")
+    check_is_fitted(clf, "coefs_", msg="clf must be a fitted MLPClassifier; this one is not "
+                                       "fitted yet: call clf.fit(X, y) first")
+    if clf.activation not in _FROM_SKLEARN:
+        raise ValueError(f"clf.activation must be one of {sorted(_FROM_SKLEARN)}, "
+                         f"got {clf.activation!r}")
+    coefs = [np.asarray(W) for W in clf.coefs_]
+    intercepts = [np.asarray(b) for b in clf.intercepts_]
+    n_out = coefs[-1].shape[1]
+    if clf.out_activation_ == "softmax" and n_out >= 3:
+        binary = False
+    elif clf.out_activation_ == "logistic" and n_out == 1:
+        binary = True
+    else:
+        raise ValueError(
+            f"clf must be a binary or multiclass MLPClassifier (out_activation_ 'logistic' with 1 "
+            f"output, or 'softmax' with >= 3), got out_activation_={clf.out_activation_!r} with "
+            f"{n_out} outputs; multilabel classifiers have no softmax equivalent")
+    if dtype is None:
+        dtype = coefs[0].dtype if coefs[0].dtype in (np.float32, np.float64) else np.float64
+
+    sizes = [coefs[0].shape[0]] + [W.shape[1] for W in coefs[:-1]] + [2 if binary else n_out]
+    model = MLP(sizes, activation=_FROM_SKLEARN[clf.activation], dtype=dtype)
+    for layer, W, b in zip(model.layers, coefs, intercepts):
+        if binary and layer is model.layers[-1]:
+            # logits [0, z]: softmax gives [1 - sigmoid(z), sigmoid(z)], exactly sklearn's pair
+            W = np.concatenate([np.zeros_like(W), W], axis=1)
+            b = np.concatenate([np.zeros_like(b), b])
+        layer.W[...] = W
+        layer.b[...] = b
+    model.classes_ = np.array(clf.classes_, copy=True)
+    return model
+
+
+def to_sklearn(model):
+    """A fitted-looking scikit-learn ``MLPClassifier`` computing what `model` computes.
+
+    ``clf.predict_proba(X)`` equals ``model.predict_proba(X)``. Masks are not
+    kept, since scikit-learn has none: pruned weights become plain zeros, and
+    training ``clf`` further will make them non-zero again. A two-class model
+    becomes scikit-learn's one logistic output (``w = w_1 - w_0``).
+
+    Parameters
+    ----------
+    model : MLP
+
+    Returns
+    -------
+    sklearn.neural_network.MLPClassifier
+        Its ``classes_`` are ``model.classes_`` when the model has them (e.g.
+        from :func:`from_sklearn`), else ``0 .. n_classes - 1``.
+    """
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import LabelBinarizer
+
+    if not isinstance(model, MLP):
+        raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
+    classes = np.asarray(getattr(model, "classes_", np.arange(model.n_classes)))
+    if classes.shape != (model.n_classes,):
+        raise ValueError(f"model.classes_ must hold one label per class ({model.n_classes}), "
+                         f"got shape {classes.shape}")
+    hidden = [layer.activation for layer in model.layers[:-1]]
+    if any(a != model.activation for a in hidden) or model.layers[-1].activation != "identity":
+        raise ValueError("model must use one activation in all hidden layers and a linear "
+                         f"output layer, as scikit-learn does; got {hidden} and "
+                         f"{model.layers[-1].activation!r}")
+
+    coefs = [layer.W * layer.mask for layer in model.layers]
+    intercepts = [layer.b * layer.bias_mask for layer in model.layers]
+    binary = model.n_classes == 2
+    if binary:
+        coefs[-1] = coefs[-1][:, 1:] - coefs[-1][:, :1]
+        intercepts[-1] = intercepts[-1][1:] - intercepts[-1][:1]
+
+    clf = MLPClassifier(hidden_layer_sizes=tuple(model.layer_sizes[1:-1]),
+                        activation=_TO_SKLEARN[model.activation])
+    # The attributes MLPClassifier.fit would set, so predict, score and partial_fit work.
+    clf.coefs_ = coefs
+    clf.intercepts_ = intercepts
+    clf.n_features_in_ = model.n_features
+    clf.n_layers_ = len(model.layers) + 1
+    clf.n_outputs_ = 1 if binary else model.n_classes
+    clf.out_activation_ = "logistic" if binary else "softmax"
+    clf._label_binarizer = LabelBinarizer().fit(classes)
+    clf.classes_ = clf._label_binarizer.classes_
+    clf.n_iter_ = 0
+    clf.t_ = 0
+    clf.loss_curve_ = []
+    clf.best_loss_ = np.inf
+    clf._no_improvement_count = 0
+    clf.validation_scores_ = None
+    clf.best_validation_score_ = None
+    clf._best_coefs = [W.copy() for W in coefs]
+    clf._best_intercepts = [b.copy() for b in intercepts]
+    return clf

@@ -1,0 +1,311 @@
+"""The MLP: a hand-worked step, finite differences, masks, properties, and bad input."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minprune
+from minprune.model import ACTIVATIONS, softmax
+from minprune.optim import SGD, Adam
+
+
+def tiny_model():
+    """2 inputs -> 2 ReLU units -> 2 classes, weights written out."""
+    model = minprune.MLP([2, 2, 2], activation="relu", dtype=np.float64)
+    model.layers[0].W[...] = [[0.5, -1.0], [0.25, 0.5]]
+    model.layers[0].b[...] = [0.0, 0.5]
+    model.layers[1].W[...] = [[1.0, -1.0], [2.0, 0.0]]
+    model.layers[1].b[...] = [0.0, 0.0]
+    return model
+
+
+def test_hand_worked_sgd_step():
+    # x = [1, 2], label 1.
+    # z1 = [1*0.5 + 2*0.25 + 0, 1*(-1) + 2*0.5 + 0.5] = [1, 0.5]; relu keeps both.
+    # logits = [1*1 + 0.5*2, 1*(-1) + 0.5*0] = [2, -1]
+    # p = softmax([2, -1]) = [s, 1 - s] with s = sigmoid(3); loss = -log(1 - s) = log(1 + e^3)
+    # delta2 = p - [0, 1] = [s, -s]; dW2 = a1^T delta2 = [[s, -s], [s/2, -s/2]]; db2 = [s, -s]
+    # delta1 = delta2 @ W2^T = [s + s, 2s + 0] = [2s, 2s] (both units active)
+    # dW1 = x^T delta1 = [[2s, 2s], [4s, 4s]]; db1 = [2s, 2s]
+    s = 1 / (1 + math.exp(-3))
+    assert s == pytest.approx(0.9525741268224334)
+    model = tiny_model()
+    X, y = np.array([[1.0, 2.0]]), np.array([1])
+    assert model.forward(X) == pytest.approx(np.array([[2.0, -1.0]]))
+    assert model.predict_proba(X) == pytest.approx(np.array([[s, 1 - s]]))
+
+    loss, grads = model.gradients(X, y)
+    assert loss == pytest.approx(math.log(1 + math.exp(3)))
+    assert loss == pytest.approx(3.048587351573742)
+    (dW1, db1), (dW2, db2) = grads
+    np.testing.assert_allclose(dW1, [[2 * s, 2 * s], [4 * s, 4 * s]], rtol=1e-12)
+    np.testing.assert_allclose(db1, [2 * s, 2 * s], rtol=1e-12)
+    np.testing.assert_allclose(dW2, [[s, -s], [s / 2, -s / 2]], rtol=1e-12)
+    np.testing.assert_allclose(db2, [s, -s], rtol=1e-12)
+
+    SGD(lr=0.1, momentum=0.0).step(model, grads)  # w -= 0.1 * g
+    np.testing.assert_allclose(model.layers[0].W, [[0.5 - 0.2 * s, -1.0 - 0.2 * s],
+                                                   [0.25 - 0.4 * s, 0.5 - 0.4 * s]], rtol=1e-12)
+    np.testing.assert_allclose(model.layers[0].W, [[0.30948517463551, -1.19051482536449],
+                                                   [-0.13102965072898, 0.11897034927102]],
+                               rtol=1e-12)
+    np.testing.assert_allclose(model.layers[0].b, [-0.2 * s, 0.5 - 0.2 * s], rtol=1e-12)
+    np.testing.assert_allclose(model.layers[1].W, [[1.0 - 0.1 * s, -1.0 + 0.1 * s],
+                                                   [2.0 - 0.05 * s, 0.05 * s]], rtol=1e-12)
+    np.testing.assert_allclose(model.layers[1].b, [-0.1 * s, 0.1 * s], rtol=1e-12)
+
+
+def test_sgd_momentum_and_weight_decay_by_hand():
+    # One weight, a constant gradient g = 1, lr 0.1, momentum 0.9, weight decay 0.5:
+    # step 1: g' = 1 + 0.5 * 2 = 2;           v = 2;                 w = 2 - 0.2 = 1.8
+    # step 2: g' = 1 + 0.5 * 1.8 = 1.9;       v = 0.9 * 2 + 1.9 = 3.7; w = 1.8 - 0.37 = 1.43
+    model = minprune.MLP([1, 2], dtype=np.float64)
+    model.layers[0].W[...] = [[2.0, 0.0]]
+    opt = SGD(lr=0.1, momentum=0.9, weight_decay=0.5)
+    for expected in (1.8, 1.43):
+        opt.step(model, [(np.array([[1.0, 0.0]]), np.zeros(2))])
+        assert model.layers[0].W[0, 0] == pytest.approx(expected, rel=1e-12)
+
+
+def reference_adam(params, grad_seq, lr, b1, b2, eps):
+    """Adam as scikit-learn writes it (bias corrections folded into the step size)."""
+    params = [p.copy() for p in params]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    for t, grads in enumerate(grad_seq, start=1):
+        step = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        for i, g in enumerate(grads):
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g ** 2
+            params[i] = params[i] - step * m[i] / (np.sqrt(v[i]) + eps)
+    return params
+
+
+@pytest.mark.parametrize("b1,b2,eps", [(0.9, 0.999, 1e-8), (0.0, 0.5, 1e-3), (0.5, 0.0, 0.1)])
+def test_adam_matches_the_textbook_update(b1, b2, eps):
+    rng = np.random.default_rng(0)
+    model = minprune.MLP([3, 4, 2], seed=1, dtype=np.float64)
+    start = [p.copy() for layer in model.layers for p in (layer.W, layer.b)]
+    grad_seq = [[rng.normal(size=p.shape) * 10.0 ** rng.integers(-3, 2) for p in start]
+                for _ in range(6)]
+    opt = Adam(lr=0.01, beta1=b1, beta2=b2, eps=eps)
+    for grads in grad_seq:
+        pairs = [(grads[2 * i].copy(), grads[2 * i + 1].copy()) for i in range(2)]
+        opt.step(model, pairs)
+    got = [p for layer in model.layers for p in (layer.W, layer.b)]
+    for g, r in zip(got, reference_adam(start, grad_seq, 0.01, b1, b2, eps)):
+        np.testing.assert_allclose(g, r, rtol=1e-10, atol=1e-14)
+
+
+# ----------------------------------------------------------- finite differences
+def numeric_gradient(model, X, y, param, h=1e-6):
+    grad = np.zeros_like(param)
+    for idx in np.ndindex(param.shape):
+        old = param[idx]
+        param[idx] = old + h
+        up = model.loss(X, y)
+        param[idx] = old - h
+        down = model.loss(X, y)
+        param[idx] = old
+        grad[idx] = (up - down) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["dense", "masked"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_gradients_match_central_differences(activation, masked):
+    rng = np.random.default_rng(3)
+    model = minprune.MLP([4, 5, 3, 3], activation=activation, seed=2, dtype=np.float64)
+    for layer in model.layers:
+        layer.b[...] = rng.normal(scale=0.3, size=layer.b.shape)
+        if masked:
+            layer.mask = rng.random(layer.W.shape) > 0.4
+            layer.bias_mask = rng.random(layer.b.shape) > 0.3
+    X, y = rng.normal(size=(7, 4)), rng.integers(0, 3, size=7)
+    loss, grads = model.gradients(X, y)
+    assert loss == pytest.approx(model.loss(X, y), rel=1e-12)
+    for layer, (dW, db) in zip(model.layers, grads):
+        for param, analytic, mask in ((layer.W, dW, layer.mask), (layer.b, db, layer.bias_mask)):
+            numeric = numeric_gradient(model, X, y, param)
+            np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+            assert np.all(analytic[~mask] == 0.0)  # a pruned weight gets no gradient
+
+
+def test_forward_honours_a_mask_edited_in_place_without_apply():
+    rng = np.random.default_rng(0)
+    model = minprune.MLP([3, 4, 2], seed=0)
+    X = rng.normal(size=(5, 3)).astype(np.float32)
+    model.layers[0].mask[1, :] = False  # no apply_masks: W still holds the old values
+    expected = softmax(np.maximum(X @ (model.layers[0].W * model.layers[0].mask), 0)
+                       @ model.layers[1].W)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-5)
+    model.layers[0].W[1, :] = 1e6  # a pruned weight's value must not matter
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-5)
+    _, grads = model.gradients(X, [0, 1, 0, 1, 1])
+    assert np.all(grads[0][0][1, :] == 0.0)
+
+
+# ------------------------------------------------------------------------ masks
+@pytest.mark.parametrize("make_optimizer", [
+    lambda: SGD(lr=0.05, momentum=0.9, weight_decay=1e-2),
+    lambda: Adam(lr=1e-2, weight_decay=1e-2)], ids=["sgd-momentum", "adam"])
+def test_pruned_weights_stay_exactly_zero(make_optimizer):
+    rng = np.random.default_rng(0)
+    model = minprune.MLP([6, 8, 3], seed=0)
+    masks = [rng.random(layer.W.shape) > 0.5 for layer in model.layers]
+    bias_masks = [rng.random(layer.b.shape) > 0.5 for layer in model.layers]
+    for layer, m, bm in zip(model.layers, masks, bias_masks):
+        layer.mask, layer.bias_mask = m, bm  # installed without zeroing: fit must do it
+        layer.b[...] = 0.1
+    start = [layer.W.copy() for layer in model.layers]
+    X, y = rng.normal(size=(64, 6)), rng.integers(0, 3, size=64)
+    optimizer = make_optimizer()
+    minprune.fit(model, X, y, epochs=30, batch_size=8, optimizer=optimizer)
+    for layer, W0, m, bm in zip(model.layers, start, masks, bias_masks):
+        assert np.all(layer.W[~m] == 0.0) and np.all(layer.b[~bm] == 0.0)
+        assert not np.array_equal(layer.W[m], W0[m])  # the others did train
+    for (sW, sb), m, bm in zip(optimizer.state, masks, bias_masks):  # no hidden momentum
+        assert all(np.all(s[~m] == 0.0) for s in sW)
+        assert all(np.all(s[~bm] == 0.0) for s in sb)
+
+
+def test_copy_is_deep():
+    model = minprune.MLP([3, 4, 2], seed=0)
+    clone = model.copy()
+    clone.layers[0].W[0, 0] += 1
+    clone.layers[0].mask[0, 0] = False
+    assert model.layers[0].W[0, 0] != clone.layers[0].W[0, 0] and model.layers[0].mask[0, 0]
+
+
+def test_same_seed_same_weights_different_seed_different():
+    a, b, c = (minprune.MLP([5, 7, 3], seed=s) for s in (4, 4, 5))
+    assert all(np.array_equal(x.W, y.W) for x, y in zip(a.layers, b.layers))
+    assert not np.array_equal(a.layers[0].W, c.layers[0].W)
+
+
+def test_initialisation_scales():
+    relu = minprune.MLP([400, 300, 2], activation="relu", seed=0)
+    assert relu.layers[0].W.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)  # He
+    tanh = minprune.MLP([400, 300, 2], activation="tanh", seed=0)
+    bound = np.sqrt(6 / 700)  # Glorot uniform
+    assert np.abs(tanh.layers[0].W).max() <= bound
+    assert tanh.layers[0].W.std() == pytest.approx(bound / np.sqrt(3), rel=0.02)
+    assert relu.layers[0].W.dtype == np.float32 and np.all(relu.layers[0].b == 0)
+
+
+# ------------------------------------------------------------------- properties
+layer_sizes = st.tuples(st.integers(1, 12), st.lists(st.integers(1, 12), max_size=3),
+                        st.integers(2, 6)).map(lambda t: [t[0], *t[1], t[2]])
+
+
+@given(layer_sizes, st.integers(1, 40), st.sampled_from(ACTIVATIONS), st.integers(0, 1000))
+def test_output_shapes_and_probabilities(sizes, n, activation, seed):
+    rng = np.random.default_rng(seed)
+    model = minprune.MLP(sizes, activation=activation, seed=seed)
+    X = rng.normal(size=(n, sizes[0]))
+    proba = model.predict_proba(X)
+    assert proba.shape == (n, sizes[-1]) and proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert model.predict(X).shape == (n,)
+    assert [h.shape for h in model.hidden_activations(X)] == [(n, s) for s in sizes[1:-1]]
+    loss, grads = model.gradients(X, rng.integers(0, sizes[-1], size=n))
+    assert np.isfinite(loss)
+    assert [(dW.shape, db.shape) for dW, db in grads] == [(layer.W.shape, layer.b.shape)
+                                                        for layer in model.layers]
+
+
+@given(layer_sizes, st.integers(1, 20), st.sampled_from(ACTIVATIONS), st.integers(0, 1000))
+def test_no_nan_for_huge_logits(sizes, n, activation, seed):
+    rng = np.random.default_rng(seed)
+    model = minprune.MLP(sizes, activation=activation, seed=seed)
+    for layer in model.layers:
+        layer.W *= 1e4
+        layer.b[...] = rng.normal(scale=1e4, size=layer.b.shape)
+    X = rng.normal(scale=10, size=(n, sizes[0]))
+    proba = model.predict_proba(X)
+    assert np.all(np.isfinite(proba)) and np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    y = rng.integers(0, sizes[-1], size=n)
+    loss, grads = model.gradients(X, y)
+    assert np.isfinite(loss) and loss >= 0
+    assert all(np.all(np.isfinite(dW)) and np.all(np.isfinite(db)) for dW, db in grads)
+    assert np.isfinite(model.loss(X, y))
+
+
+# -------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("sizes,exc,name", [
+    ([4], ValueError, "layer_sizes"),
+    ([4, 1], ValueError, "layer_sizes"),
+    ([4, 0, 3], ValueError, "layer_sizes[1]"),
+    ([4, -2, 3], ValueError, "layer_sizes[1]"),
+    ([4, 2.5, 3], TypeError, "layer_sizes[1]"),
+    ("64,10", TypeError, "layer_sizes"),
+    (10, TypeError, "layer_sizes"),
+])
+def test_bad_layer_sizes(sizes, exc, name):
+    with pytest.raises(exc, match=name.replace("[", r"\[").replace("]", r"\]")):
+        minprune.MLP(sizes)
+
+
+def test_bad_activation_dtype_seed():
+    with pytest.raises(ValueError, match="activation.*'softplus'"):
+        minprune.MLP([3, 2], activation="softplus")
+    with pytest.raises(TypeError, match="activation"):
+        minprune.MLP([3, 2], activation=None)
+    with pytest.raises(TypeError, match="dtype"):
+        minprune.MLP([3, 2], dtype=np.int32)
+    with pytest.raises(TypeError, match="seed"):
+        minprune.MLP([3, 2], seed=-1)
+    with pytest.raises(TypeError, match="seed"):
+        minprune.MLP([3, 2], seed="zero")
+
+
+BAD_X = [
+    (np.zeros((4, 5)), ValueError, "3 features"),
+    (np.zeros(3), ValueError, "2-D"),
+    (np.zeros((0, 3)), ValueError, "at least one sample"),
+    (np.array([[0.0, np.nan, 1.0]]), ValueError, "finite"),
+    (np.array([[0.0, np.inf, 1.0]]), ValueError, "finite"),
+    (np.array([["a", "b", "c"]]), TypeError, "numbers"),
+    (np.array([[1j, 0, 0]]), TypeError, "real"),
+    ([[1, 2], [3]], TypeError, "2-D array"),
+    (None, TypeError, "2-D array"),
+]
+
+
+@pytest.mark.parametrize("X,exc,what", BAD_X)
+@pytest.mark.parametrize("method", ["forward", "predict", "predict_proba", "hidden_activations"])
+def test_bad_X(method, X, exc, what):
+    model = minprune.MLP([3, 4, 2])
+    with pytest.raises(exc, match="X") as info:
+        getattr(model, method)(X)
+    assert what in str(info.value)
+
+
+BAD_Y = [
+    ([0, 1, 2], ValueError, "0..1"),
+    ([0, -1, 1], ValueError, "0..1"),
+    ([0, 0.5, 1], ValueError, "integer"),
+    ([0, np.nan, 1], ValueError, "integer"),
+    ([True, False, True], TypeError, "integer"),
+    (["a", "b", "c"], TypeError, "integer"),
+    ([0, 1], ValueError, "one label per sample"),
+    ([[0], [1], [0]], ValueError, "1-D"),
+    (np.zeros(0), ValueError, "1-D|at least one"),
+]
+
+
+@pytest.mark.parametrize("y,exc,what", BAD_Y)
+@pytest.mark.parametrize("method", ["score", "loss", "gradients"])
+def test_bad_y(method, y, exc, what):
+    model = minprune.MLP([3, 4, 2])
+    with pytest.raises(exc, match="y") as info:
+        getattr(model, method)(np.zeros((3, 3)), y)
+    assert any(w in str(info.value) for w in what.split("|"))
+
+
+def test_integral_float_labels_are_accepted():
+    model = minprune.MLP([3, 4, 2])
+    assert model.score(np.zeros((3, 3)), np.array([0.0, 1.0, 1.0])) in (1 / 3, 2 / 3)

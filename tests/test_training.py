@@ -1,0 +1,261 @@
+"""fit: accuracy on digits, determinism, callbacks, the BLAS limit, and bad input."""
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from threadpoolctl import threadpool_info
+
+import minprune
+from minprune import training
+from minprune.datasets import load_digits
+from minprune.optim import SGD
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(seed=0)
+
+
+def small_problem(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    return X, (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1).astype(int)
+
+
+def test_trains_to_96_percent_on_digits_quickly(digits):
+    model = minprune.MLP([64, 256, 256, 10], seed=0)
+    start = time.perf_counter()
+    history = minprune.fit(model, digits.X_train, digits.y_train, epochs=25, seed=0,
+                           validation_data=(digits.X_test, digits.y_test))
+    elapsed = time.perf_counter() - start
+    assert model.score(digits.X_test, digits.y_test) >= 0.96
+    assert history.val_accuracy[-1] == model.score(digits.X_test, digits.y_test)
+    assert history.val_loss[-1] == pytest.approx(model.loss(digits.X_test, digits.y_test))
+    assert history.loss[-1] < history.loss[0] and history.epochs == 25
+    assert history.sparsity == [0.0] * 25
+    assert elapsed < 30  # a sanity bound only; speed is measured in benchmarks/
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_same_seed_same_run_bit_for_bit(optimizer):
+    X, y = small_problem()
+    runs = []
+    for seed in (3, 3, 4):
+        model = minprune.MLP([4, 6, 3], seed=0)
+        history = minprune.fit(model, X, y, epochs=5, batch_size=7, optimizer=optimizer,
+                               lr=0.05, seed=seed, validation_data=(X[:10], y[:10]))
+        runs.append((model, history))
+    (a, ha), (b, hb), (c, hc) = runs
+    for la, lb in zip(a.layers, b.layers):
+        assert la.W.tobytes() == lb.W.tobytes() and la.b.tobytes() == lb.b.tobytes()
+    assert ha.as_dict() == hb.as_dict()
+    assert not np.array_equal(a.layers[0].W, c.layers[0].W)  # another shuffling seed
+    assert ha.loss != hc.loss
+
+
+@given(st.lists(st.integers(1, 10), max_size=2), st.integers(2, 5), st.integers(1, 50),
+       st.integers(1, 60), st.sampled_from(["adam", "sgd"]), st.integers(0, 100))
+def test_any_sizes_and_batch_sizes_train_without_nan(hidden, n_classes, n, batch_size, optimizer,
+                                                     seed):
+    rng = np.random.default_rng(seed)
+    X, y = rng.normal(size=(n, 3)), rng.integers(0, n_classes, size=n)
+    model = minprune.MLP([3, *hidden, n_classes], seed=seed)
+    steps = []
+
+    class Count(minprune.Callback):
+        def on_epoch_end(self, state):
+            steps.append(state.step)
+
+    history = minprune.fit(model, X, y, epochs=2, batch_size=batch_size, optimizer=optimizer,
+                           lr=0.01, seed=seed, callbacks=[Count()])
+    per_epoch = -(-n // batch_size)
+    assert steps == [per_epoch, 2 * per_epoch]
+    assert len(history.loss) == len(history.accuracy) == len(history.sparsity) == 2
+    assert all(np.isfinite(history.loss)) and all(0 <= a <= 1 for a in history.accuracy)
+    proba = model.predict_proba(X)
+    assert proba.shape == (n, n_classes) and np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_fit_does_not_touch_the_global_rng():
+    X, y = small_problem()
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    minprune.fit(minprune.MLP([4, 5, 3]), X, y, epochs=2, seed=None)
+    assert np.array_equal(np.random.get_state()[1], before)
+
+
+def test_last_batch_may_be_smaller_and_steps_are_counted():
+    X, y = small_problem(n=25)
+
+    class Recorder(minprune.Callback):
+        def __init__(self):
+            self.events = []
+
+        def on_train_begin(self, state):
+            self.events.append(("train_begin", state.step, state.total_steps))
+
+        def on_epoch_begin(self, state):
+            self.events.append(("epoch_begin", state.epoch))
+
+        def on_batch_end(self, state):
+            self.events.append(("batch", state.step))
+
+        def on_epoch_end(self, state):
+            self.events.append(("epoch_end", state.epoch, len(state.history.loss)))
+
+        def on_train_end(self, state):
+            self.events.append(("train_end", state.step))
+
+    rec = Recorder()
+    minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=2, batch_size=10, callbacks=[rec])
+    assert rec.events == [("train_begin", 0, 6),
+                          ("epoch_begin", 0), ("batch", 1), ("batch", 2), ("batch", 3),
+                          ("epoch_end", 0, 1),
+                          ("epoch_begin", 1), ("batch", 4), ("batch", 5), ("batch", 6),
+                          ("epoch_end", 1, 2), ("train_end", 6)]
+
+
+def test_a_callback_can_stop_training():
+    X, y = small_problem()
+
+    class StopAfterTwo(minprune.Callback):
+        def on_epoch_end(self, state):
+            state.stop = state.epoch == 1
+
+    history = minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=10, callbacks=[StopAfterTwo()])
+    assert history.epochs == 2
+
+
+def test_a_callback_that_prunes_mid_training_is_honoured():
+    X, y = small_problem()
+
+    class PruneFirstRow(minprune.Callback):
+        def on_batch_end(self, state):
+            if state.step == 3:
+                layer = state.model.layers[0]
+                layer.mask[0, :] = False  # edited in place, without apply_mask
+
+    model = minprune.MLP([4, 6, 3], seed=1)
+    history = minprune.fit(model, X, y, epochs=4, batch_size=8, callbacks=[PruneFirstRow()])
+    assert np.all(model.layers[0].W[0, :] == 0.0)
+    assert history.sparsity[-1] == pytest.approx(6 / (24 + 18))
+
+
+def test_blas_runs_on_one_thread_inside_fit_and_is_restored_after():
+    X, y = small_problem()
+    seen = []
+
+    class Probe(minprune.Callback):
+        def on_train_begin(self, state):
+            seen.extend(lib["num_threads"] for lib in threadpool_info()
+                        if lib["user_api"] == "blas")
+
+    before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=1, callbacks=[Probe()])
+    assert seen and set(seen) == {1}
+    assert [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"] == before
+
+
+def test_blas_threads_none_leaves_blas_alone(monkeypatch):
+    X, y = small_problem()
+    seen = []
+
+    class Probe(minprune.Callback):
+        def on_train_begin(self, state):
+            seen.extend(lib["num_threads"] for lib in threadpool_info()
+                        if lib["user_api"] == "blas")
+
+    before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    monkeypatch.setattr(training, "BLAS_THREADS", None)
+    minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=1, callbacks=[Probe()])
+    assert seen == before
+
+
+def test_an_optimizer_object_is_used_as_given():
+    X, y = small_problem()
+    opt = SGD(lr=0.1, momentum=0.0)
+    minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=2, batch_size=30, optimizer=opt)
+    assert opt.t == 4
+
+
+def test_progress_bar_is_off_when_not_a_terminal(capsys):
+    X, y = small_problem()
+    minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=2)
+    assert capsys.readouterr().err == ""
+    minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=2, progress=True)
+    assert "fit" in capsys.readouterr().err
+
+
+# -------------------------------------------------------------------- bad input
+X0, Y0 = small_problem()
+
+
+@pytest.mark.parametrize("kwargs,exc,name", [
+    (dict(epochs=0), ValueError, "epochs"),
+    (dict(epochs=-3), ValueError, "epochs"),
+    (dict(epochs=2.0), TypeError, "epochs"),
+    (dict(epochs=None), TypeError, "epochs"),
+    (dict(batch_size=0), ValueError, "batch_size"),
+    (dict(batch_size=-1), ValueError, "batch_size"),
+    (dict(batch_size=8.5), TypeError, "batch_size"),
+    (dict(lr=0.0), ValueError, "lr"),
+    (dict(lr=-0.1), ValueError, "lr"),
+    (dict(lr=float("nan")), ValueError, "lr"),
+    (dict(lr="fast"), TypeError, "lr"),
+    (dict(weight_decay=-1e-3), ValueError, "weight_decay"),
+    (dict(optimizer="rmsprop"), ValueError, "optimizer"),
+    (dict(optimizer=None), TypeError, "optimizer"),
+    (dict(seed=-1), TypeError, "seed"),
+    (dict(seed=1.5), TypeError, "seed"),
+    (dict(validation_data=X0), TypeError, "validation_data"),
+    (dict(validation_data=(X0[:, :2], Y0)), ValueError, r"validation_data\[0\]"),
+    (dict(validation_data=(X0, Y0[:5])), ValueError, r"validation_data\[1\]"),
+    (dict(validation_data=(X0, Y0 + 5)), ValueError, r"validation_data\[1\]"),
+    (dict(callbacks=[print]), TypeError, "callbacks"),
+])
+def test_bad_arguments(kwargs, exc, name):
+    args = dict(epochs=1)
+    args.update(kwargs)
+    with pytest.raises(exc, match=name):
+        minprune.fit(minprune.MLP([4, 3, 3]), X0, Y0, **args)
+
+
+@pytest.mark.parametrize("X,y,exc,name,what", [
+    (X0[:, :3], Y0, ValueError, "X", "4 features"),
+    (X0[0], Y0, ValueError, "X", "2-D"),
+    (X0[:0], Y0[:0], ValueError, "X", "at least one sample"),
+    (np.where(X0 > 1, np.nan, X0), Y0, ValueError, "X", "finite"),
+    (np.where(X0 > 1, -np.inf, X0), Y0, ValueError, "X", "finite"),
+    (X0, Y0[:-1], ValueError, "y", "one label per sample"),
+    (X0, Y0 + 0.5, ValueError, "y", "integer"),
+    (X0, Y0 + 1, ValueError, "y", "0..2"),
+    (X0, -Y0 - 1, ValueError, "y", "0..2"),
+    (X0, Y0.astype(str), TypeError, "y", "integer"),
+])
+def test_bad_data(X, y, exc, name, what):
+    with pytest.raises(exc, match=f"^{name} ") as info:
+        minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=1)
+    assert what in str(info.value)
+
+
+def test_model_must_be_an_mlp():
+    with pytest.raises(TypeError, match="model"):
+        minprune.fit("mlp", X0, Y0, epochs=1)
+
+
+@pytest.mark.parametrize("kwargs,name", [(dict(momentum=1.0), "momentum"),
+                                         (dict(momentum=-0.1), "momentum"),
+                                         (dict(lr=0), "lr")])
+def test_bad_sgd(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        SGD(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs,name", [(dict(beta1=1.0), "beta1"), (dict(beta2=-0.5), "beta2"),
+                                         (dict(eps=0.0), "eps"), (dict(lr=-1), "lr")])
+def test_bad_adam(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        minprune.Adam(**kwargs)
