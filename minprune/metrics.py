@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._table import html_table, text_table
 from ._validation import _describe, check_choice, check_float, check_int
 
 
@@ -55,31 +56,6 @@ def _si(x, unit=""):
         if abs(x) >= factor:
             return f"{x / factor:.3g}{prefix}{unit}"
     return f"{x:.0f}{unit}" if x == int(x) else f"{x:.3g}{unit}"
-
-
-def _format_table(headers, rows):
-    """Aligned plain-text table: first column left-aligned, the others right-aligned."""
-    cells = [list(map(str, headers))] + [list(map(str, r)) for r in rows]
-    widths = [max(len(r[j]) for r in cells) for j in range(len(headers))]
-
-    def line(r):
-        return "  ".join(c.ljust(w) if j == 0 else c.rjust(w)
-                         for j, (c, w) in enumerate(zip(r, widths))).rstrip()
-
-    out = [line(cells[0]), "  ".join("-" * w for w in widths)]
-    return "\n".join(out + [line(r) for r in cells[1:]])
-
-
-def _html_table(headers, rows, caption="", bold_last=False):
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = []
-    for k, r in enumerate(rows):
-        tag = "th" if bold_last and k == len(rows) - 1 else "td"
-        cells = "".join(f'<{tag} style="text-align:{"left" if j == 0 else "right"}">'
-                        f"{html.escape(str(c))}</{tag}>" for j, c in enumerate(r))
-        body.append(f"<tr>{cells}</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 # ------------------------------------------------------------------------ report
@@ -129,14 +105,12 @@ class Report:
              "Bytes: weights + biases; CSR with int32 indices.")
 
     def __str__(self):
-        lines = _format_table(_COLUMNS, self._cells()).split("\n")
-        lines.insert(len(lines) - 1, lines[1])  # a rule above the total row
-        return "\n".join([self.title] + lines + [self._NOTE])
+        return text_table(_COLUMNS, self._cells(), title=self.title, total=True) + "\n" + self._NOTE
 
     __repr__ = __str__
 
     def _repr_html_(self):
-        return (_html_table(_COLUMNS, self._cells(), caption=self.title, bold_last=True)
+        return (html_table(_COLUMNS, self._cells(), title=self.title, total=True)
                 + f"<p><small>{html.escape(self._NOTE)}</small></p>")
 
 
@@ -319,13 +293,13 @@ class SensitivityScan:
 
     def __str__(self):
         title = f"Sensitivity scan ({self.criterion}), baseline accuracy {self.baseline:.3f}"
-        return title + "\n" + _format_table(self._headers(), self._cells())
+        return text_table(self._headers(), self._cells(), title=title)
 
     __repr__ = __str__
 
     def _repr_html_(self):
         title = f"Sensitivity scan ({self.criterion}), baseline accuracy {self.baseline:.3f}"
-        return _html_table(self._headers(), self._cells(), caption=title)
+        return html_table(self._headers(), self._cells(), title=title)
 
 
 def _check_data(data):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_choice, check_features, check_int, check_labels, check_seed
+from ._validation import _describe, check_choice, check_features, check_int, check_labels, check_seed
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 
@@ -348,6 +348,13 @@ class MLP:
         X = self._check_X(X)
         y = check_labels(y, "y", n_samples=X.shape[0], n_classes=self.n_classes)
         return X, y
+
+
+def check_model(model, name="model"):
+    """Return `model` if it is a minprune :class:`MLP`; raise TypeError naming `name` otherwise."""
+    if not isinstance(model, MLP):
+        raise TypeError(f"{name} must be a minprune.MLP, got {_describe(model)}")
+    return model
 
 
 def _check_layer_sizes(layer_sizes):

@@ -28,7 +28,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from matplotlib.transforms import offset_copy
 
 from ._validation import check_choice, check_features, check_int, check_labels, check_seed
-from .model import MLP
+from .model import MLP, check_model
 from .pruning.structured import live_units
 
 POSITIVE = "#0072B2"
@@ -44,12 +44,6 @@ _PERCENT = FuncFormatter(lambda v, _: f"{100 * v:.4g}%")
 
 
 # --------------------------------------------------------------------- helpers
-def _check_model(model, name="model"):
-    if not isinstance(model, MLP):
-        raise TypeError(f"{name} must be a minprune.MLP, got {type(model).__name__}")
-    return model
-
-
 def _axes(ax, figsize):
     """The given Axes, or a new figure with one Axes."""
     if ax is None:
@@ -194,7 +188,7 @@ def network_diagram(model, *, max_neurons_per_layer=16, max_connections=400, pru
     Axes
         With ``ax.diagram_counts``, a :class:`DiagramCounts` of what was drawn.
     """
-    _check_model(model)
+    check_model(model)
     k_max = check_int(max_neurons_per_layer, "max_neurons_per_layer", minimum=2)
     max_connections = check_int(max_connections, "max_connections", minimum=1)
     check_choice(pruned, "pruned", ("faded", "hidden"))
@@ -456,7 +450,7 @@ def mask_heatmap(model, *, layers=None, ax=None):
     Figure
         Panel ``j`` holds ``model.layers[layers[j]].mask`` as its image array.
     """
-    _check_model(model)
+    check_model(model)
     n = len(model.layers)
     if layers is None:
         layers = list(range(n))
@@ -755,7 +749,7 @@ def decision_boundary(model, X, y, *, resolution=200, title=None, ax=None):
         Its image holds the predicted class at each grid point, shape
         (resolution, resolution), row 0 at the bottom.
     """
-    _check_model(model)
+    check_model(model)
     if model.n_features != 2:
         raise ValueError(f"model must take 2 input features for a decision-boundary picture, "
                          f"got one with {model.n_features}")

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._table import text_table
 from ._validation import check_choice, check_float, check_int, check_seed
 from .metrics import sparsity
-from .model import MLP
+from .model import MLP, check_model
 from .pruning.criteria import NEEDS_DATA, WEIGHT_CRITERIA, weight_importance
 from .pruning.masks import commit_masks, mask_history, select_lowest
 from .pruning.neurons import prune_neurons
@@ -265,20 +266,6 @@ def _check_dataset(data):
     return tuple(data)
 
 
-def _check_model(model):
-    if not isinstance(model, MLP):
-        raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
-    return model
-
-
-def _table(title, columns, rows):
-    """Fixed-width text table for deterministic reprs."""
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
-    lines = [title, "  ".join(c.rjust(w) for c, w in zip(columns, widths))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in rows]
-    return "\n".join(lines)
-
-
 def _pct(x):
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f}%"
 
@@ -344,7 +331,7 @@ def prune_and_finetune(model, amount, data, *, kind="weights", criterion=None, s
     -------
     FinetuneResult
     """
-    _check_model(model)
+    check_model(model)
     X_train, y_train, X_test, y_test = _check_dataset(data)
     check_choice(kind, "kind", KINDS)
     epochs = check_int(epochs, "epochs", minimum=1)
@@ -399,8 +386,8 @@ class IterativeResult:
     def __repr__(self):
         rows = [(str(r), _pct(s), _pct(p), _pct(f)) for r, (s, p, f) in enumerate(
             zip(self.sparsity, self.pruned_accuracy, self.finetuned_accuracy))]
-        return _table(f"IterativeResult({self.rounds} rounds)",
-                      ("round", "sparsity", "pruned acc", "finetuned acc"), rows)
+        return text_table(("round", "sparsity", "pruned acc", "finetuned acc"), rows,
+                          title=f"IterativeResult({self.rounds} rounds)")
 
 
 def _round_targets(target, rounds, per_round, default_rounds):
@@ -456,7 +443,7 @@ def iterative_prune(model, target_sparsity, data, *, rounds=None, per_round=None
     -------
     IterativeResult
     """
-    _check_model(model)
+    check_model(model)
     target = check_float(target_sparsity, "target_sparsity", low=0.0, high=1.0,
                          low_inclusive=True)
     X_train, y_train, X_test, y_test = _check_dataset(data)
@@ -522,8 +509,9 @@ class LotteryResult:
     def __repr__(self):
         rows = [(str(r), _pct(s), _pct(t), _pct(c)) for r, (s, t, c) in enumerate(
             zip(self.sparsity, self.ticket_accuracy, self.control_accuracy))]
-        return _table(f"LotteryResult({self.rounds} rounds, rewind_epoch={self.rewind_epoch})",
-                      ("round", "sparsity", "ticket acc", "random reinit acc"), rows)
+        return text_table(("round", "sparsity", "ticket acc", "random reinit acc"), rows,
+                          title=f"LotteryResult({self.rounds} rounds, "
+                                f"rewind_epoch={self.rewind_epoch})")
 
 
 def _split_count(total, weights, caps):

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._table import text_table
+
 MARKER = ".minprune-tour"
 FIGURES = ("network_diagram.png", "weight_histogram.png", "mask_heatmap.png",
            "accuracy_vs_sparsity.png", "latency_vs_flops.png", "training_curves.png")
@@ -73,14 +75,7 @@ class TourResult:
         body = [(r.name, f"{r.accuracy:.3f}", f"{r.sparsity:.1%}", f"{r.params:,}",
                  f"{r.flops:,}", f"{r.nbytes:,}", f"{r.latency_1 * 1e3:.3f}",
                  f"{r.latency_256 * 1e3:.3f}", f"{base / r.latency_256:.2f}x") for r in self.rows]
-        widths = [max(len(x[c]) for x in (head,) + tuple(body)) for c in range(len(head))]
-
-        def line(cells):
-            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(cells, widths)))
-
-        rule = "-" * len(line(head))
-        return "\n".join([line(head), rule] + [line(b) for b in body])
+        return text_table(head, body)
 
     def __str__(self):
         sizes = "-".join(str(s) for s in self.layer_sizes)

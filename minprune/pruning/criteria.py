@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice, check_features, check_labels, check_seed
-from ..model import _BACKWARD
+from ..model import _BACKWARD, check_model
 
 WEIGHT_CRITERIA = ("magnitude", "random", "taylor", "snip", "obd")
 NEURON_CRITERIA = ("l1", "l2", "activation", "apoz", "taylor", "random")
@@ -62,12 +62,6 @@ def check_data(model, data, needed_by):
     X = check_features(data[0], "data[0] (X)", n_features=model.n_features, dtype=model.dtype)
     y = check_labels(data[1], "data[1] (y)", n_samples=X.shape[0], n_classes=model.n_classes)
     return X, y
-
-
-def check_model(model):
-    """Raise TypeError unless `model` is a minprune MLP."""
-    if not hasattr(model, "layers") or not hasattr(model, "_forward"):
-        raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
 
 
 def backprop_deltas(model, activations, delta_out):

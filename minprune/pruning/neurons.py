@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice
-from .criteria import NEURON_CRITERIA, check_model, neuron_importance
+from ..model import check_model
+from .criteria import NEURON_CRITERIA, neuron_importance
 from .masks import commit_masks, resolve_amount, select_lowest
 from .weights import SCOPES, LayerPruning, PruningReport, layer_collapse_guard
 

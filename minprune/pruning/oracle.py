@@ -7,13 +7,13 @@ then asks how well each criterion's ranking agrees with the measured one.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..model import _FORWARD, log_softmax
-from .criteria import WEIGHT_CRITERIA, check_data, check_model, weight_importance
+from .._table import html_table, text_table
+from ..model import _FORWARD, check_model
+from .criteria import WEIGHT_CRITERIA, check_data, weight_importance
 from .masks import resolve_amount, select_lowest
 
 MAX_WEIGHTS = 5000  # oracle_saliency refuses larger models: its cost is weights x a forward pass
@@ -144,21 +144,13 @@ class CriteriaRanking:
         return (f"criteria vs the exact oracle on {self.n_weights} unpruned weights "
                 f"(bottom k = {self.k})")
 
+    _HEADERS = ("criterion", "spearman", "bottom-k agreement")
+
     def __repr__(self):
-        rows = [("criterion", "spearman", "bottom-k agreement")] + self._rows()
-        widths = [max(len(r[c]) for r in rows) for c in range(3)]
-        lines = [self._title()] + ["  ".join(cell.ljust(w) if c == 0 else cell.rjust(w)
-                                             for c, (cell, w) in enumerate(zip(r, widths)))
-                                   for r in rows]
-        return "\n".join(lines)
+        return text_table(self._HEADERS, self._rows(), title=self._title())
 
     def _repr_html_(self):
-        esc = html.escape
-        body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>"
-                       for r in self._rows())
-        return (f"<p>{esc(self._title())}</p><table><thead><tr><th>criterion</th>"
-                f"<th>spearman</th><th>bottom-k agreement</th></tr></thead>"
-                f"<tbody>{body}</tbody></table>")
+        return html_table(self._HEADERS, self._rows(), title=self._title())
 
 
 def rank_criteria(model, data, criteria=("magnitude", "taylor", "obd", "random"), seed=0, k=0.2):

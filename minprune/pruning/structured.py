@@ -26,17 +26,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import _describe, check_choice, check_features, check_int, check_labels
-from ..model import _FORWARD, MLP, Dense, softmax
+from .._table import html_table, text_table
+from .._validation import _describe, check_features, check_int, check_labels
+from ..model import _FORWARD, MLP, Dense, check_model, softmax
 from .masks import commit_masks
 
 # --------------------------------------------------------------------- checks
-
-
-def _check_model(model, name="model"):
-    if not isinstance(model, MLP):
-        raise TypeError(f"{name} must be a minprune.MLP, got {_describe(model)}")
-    return model
 
 
 def _check_layer_indices(layers, n_layers, name="layers"):
@@ -111,7 +106,7 @@ def live_units(model):
         unit whose outgoing weights were all pruned by weight pruning is active
         there but not live here.
     """
-    return _dead_unit_analysis(_check_model(model))[2]
+    return _dead_unit_analysis(check_model(model))[2]
 
 
 def shrink(model):
@@ -137,7 +132,7 @@ def shrink(model):
         Its logits equal the masked model's up to floating-point rounding
         (about 1e-6 relative in float32, 1e-12 in float64).
     """
-    model = _check_model(model)
+    model = check_model(model)
     constant, values, keep = _dead_unit_analysis(model)
     n_layers = len(model.layers)
     rows = np.ones(model.n_features, dtype=bool)
@@ -249,14 +244,12 @@ class NMReport:
         return f"prune_n_m(n={self.n}, m={self.m}, criterion={self.criterion!r})"
 
     def __str__(self):
-        from ..metrics import _format_table
-        return self._title() + "\n" + _format_table(self._HEADERS, self._cells())
+        return text_table(self._HEADERS, self._cells(), title=self._title())
 
     __repr__ = __str__
 
     def _repr_html_(self):
-        from ..metrics import _html_table
-        return _html_table(self._HEADERS, self._cells(), caption=self._title())
+        return html_table(self._HEADERS, self._cells(), title=self._title())
 
 
 def prune_n_m(model, n=2, m=4, *, criterion="magnitude", layers=None, data=None, seed=None):
@@ -289,7 +282,7 @@ def prune_n_m(model, n=2, m=4, *, criterion="magnitude", layers=None, data=None,
     -------
     NMReport
     """
-    model = _check_model(model)
+    model = check_model(model)
     n, m = _check_n_m(n, m)
     chosen = _check_layer_indices(layers, len(model.layers))
     if not isinstance(criterion, str):
@@ -339,7 +332,7 @@ def check_n_m(model, n=2, m=4, *, layers=None):
     AssertionError
         Naming the first offending layer, column and rows.
     """
-    model = _check_model(model)
+    model = check_model(model)
     n, m = _check_n_m(n, m)
     names = None
     for i in _check_layer_indices(layers, len(model.layers)):
@@ -472,7 +465,7 @@ def to_sparse(model):
     """
     import scipy.sparse as sp
 
-    model = _check_model(model)
+    model = check_model(model)
     weights, biases = [], []
     for layer in model.layers:
         data, indices, indptr = _csr_of(layer.W, layer.mask)

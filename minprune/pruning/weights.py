@@ -8,14 +8,15 @@ Biases are never touched.
 """
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._table import html_table, text_table
 from .._validation import check_choice, check_float
-from .criteria import WEIGHT_CRITERIA, check_model, weight_importance
+from ..model import check_model
+from .criteria import WEIGHT_CRITERIA, weight_importance
 from .masks import commit_masks, resolve_amount, select_lowest
 
 SCOPES = ("layer", "global")
@@ -95,23 +96,11 @@ class PruningReport:
 
     def __repr__(self):
         header, body, total = self._table()
-        rows = [header] + body + [total]
-        widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
-        lines = [self._title()]
-        for row in rows:
-            lines.append("  ".join(cell.ljust(w) if c == 0 else cell.rjust(w)
-                                   for c, (cell, w) in enumerate(zip(row, widths))).rstrip())
-        return "\n".join(lines)
+        return text_table(header, body + [total], title=self._title(), total=True)
 
     def _repr_html_(self):
         header, body, total = self._table()
-        esc = html.escape
-        head = "".join(f"<th>{esc(h)}</th>" for h in header)
-        rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
-                       for row in body)
-        foot = "<tr>" + "".join(f"<td><b>{esc(c)}</b></td>" for c in total) + "</tr>"
-        return (f"<p><code>{esc(self._title())}</code></p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{rows}{foot}</tbody></table>")
+        return html_table(header, body + [total], title=self._title(), total=True)
 
 
 def layer_collapse_guard(masks, scores, min_density):
