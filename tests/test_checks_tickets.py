@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from minprune import MLP, lottery_ticket, prune_and_finetune, prune_weights, rewind, undo
 from minprune.checks.tickets import (
-    check_csr_breakeven,
+    check_csr_max_nonzeros,
     check_equal_nonzeros_sparsity,
     check_knee_sparsity,
     check_random_ticket_masks,
@@ -242,7 +242,7 @@ def test_knee_bad_reference_arguments():
         check_knee_sparsity(0.5, S, ACC, dense=0.95, tolerance=-1)
 
 
-# -------------------------------------------------------------- check_csr_breakeven
+# -------------------------------------------------------------- check_csr_max_nonzeros
 def _brute_force(layer):
     fan_in, fan_out = layer.W.shape
     item = layer.W.dtype.itemsize
@@ -256,35 +256,35 @@ def test_csr_breakeven_matches_brute_force(fan_in, fan_out, dtype):
     dense = layer.W.size * layer.W.dtype.itemsize
     if csr_nbytes(0, fan_out, layer.W.dtype.itemsize) >= dense:
         with pytest.raises(ValueError, match="empty CSR"):
-            check_csr_breakeven(0, layer)
+            check_csr_max_nonzeros(0, layer)
     else:
-        assert check_csr_breakeven(_brute_force(layer), layer) is True
+        assert check_csr_max_nonzeros(_brute_force(layer), layer) is True
 
 
 def test_csr_breakeven_typical_mistakes():
     layer = MLP([64, 128, 10]).layers[0]  # 64 x 128 float32
     right = _brute_force(layer)
-    assert check_csr_breakeven(np.int64(right), layer)
+    assert check_csr_max_nonzeros(np.int64(right), layer)
     with pytest.raises(AssertionError, match="row pointers"):
-        check_csr_breakeven((64 * 128 * 4 - 1) // 8, layer)
+        check_csr_max_nonzeros((64 * 128 * 4 - 1) // 8, layer)
     with pytest.raises(AssertionError, match="W.T"):
-        check_csr_breakeven((64 * 128 * 4 - 65 * 4 - 1) // 8, layer)
+        check_csr_max_nonzeros((64 * 128 * 4 - 65 * 4 - 1) // 8, layer)
     with pytest.raises(AssertionError, match="rule of thumb"):
-        check_csr_breakeven(64 * 128 // 2, layer)
+        check_csr_max_nonzeros(64 * 128 // 2, layer)
     with pytest.raises(AssertionError, match="fraction"):
-        check_csr_breakeven(0.5, layer)
+        check_csr_max_nonzeros(0.5, layer)
     with pytest.raises(AssertionError, match="whole number"):
-        check_csr_breakeven(100.5, layer)
+        check_csr_max_nonzeros(100.5, layer)
     with pytest.raises(TypeError, match="Dense"):
-        check_csr_breakeven(10, MLP([64, 128, 10]))
+        check_csr_max_nonzeros(10, MLP([64, 128, 10]))
 
 
 def test_csr_breakeven_exact_tie_is_not_smaller():
     layer = Dense(np.zeros((4, 1), np.float32), np.zeros(1, np.float32))  # dense: 16 bytes
     # CSR with n non-zeros: 8n + 8 bytes; n = 1 ties with dense, so 0 is the answer
-    assert check_csr_breakeven(0, layer)
+    assert check_csr_max_nonzeros(0, layer)
     with pytest.raises(AssertionError, match="strictly"):
-        check_csr_breakeven(1, layer)
+        check_csr_max_nonzeros(1, layer)
 
 
 # ---------------------------------------------------- check_equal_nonzeros_sparsity

@@ -271,7 +271,7 @@ def check_knee_sparsity(answer, sparsities, accuracies, dense, tolerance=0.02):
           f"from the lowest, and answer the last one")
 
 
-def check_csr_breakeven(answer, layer):
+def check_csr_max_nonzeros(answer, layer):
     """Check the most non-zeros a layer can keep while CSR still takes fewer bytes than dense.
 
     Counts the weight matrix only (no bias), stored the way :func:`minprune.to_sparse`
