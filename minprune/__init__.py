@@ -52,6 +52,7 @@ _API = {
     "report": "minprune.metrics",
     "sensitivity_scan": "minprune.metrics",
     "measure_latency": "minprune.metrics",
+    "max_sparsity": "minprune.pruning.weights",
     # scikit-learn estimator
     "PrunedMLPClassifier": "minprune.estimator",
     "sparsity_sweep": "minprune.estimator",

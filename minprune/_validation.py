@@ -128,11 +128,18 @@ def check_choice(value, name, choices):
 
 
 def check_seed(seed, name="seed"):
-    """Return a ``np.random.Generator`` made from `seed` (int, None or a Generator)."""
+    """Return a ``np.random.Generator`` made from `seed` (int >= 0, None or a Generator).
+
+    Raises ``TypeError`` for anything else and ``ValueError`` for a negative int.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None:
         return np.random.default_rng()
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"{name} must be a non-negative int, None or np.random.Generator, got {_describe(seed)}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative int, None or np.random.Generator, "
+                        f"got {_describe(seed)}")
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative int, None or np.random.Generator, "
+                         f"got {int(seed)}")
     return np.random.default_rng(int(seed))

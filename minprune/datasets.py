@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 import os
+from collections.abc import Sequence
 import random
 import tempfile
 import warnings
@@ -20,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_float, check_int
+from ._validation import _describe, check_features, check_float, check_int, check_labels
 
 # Bump when the cached MNIST-1D file layout or generation changes; old files are then ignored.
 _MNIST1D_CACHE_VERSION = 1
@@ -53,6 +54,43 @@ class Dataset(NamedTuple):
     def __repr__(self):
         return (f"Dataset(train={self.X_train.shape}, test={self.X_test.shape}, "
                 f"n_classes={self.n_classes})")
+
+
+def _float_dtype(X):
+    """Keep a floating dtype as it is (float64 data stays float64); anything else -> float32."""
+    dtype = getattr(X, "dtype", None)
+    return dtype if dtype is not None and np.issubdtype(dtype, np.floating) else np.float32
+
+
+def check_dataset(data, name="data"):
+    """Return `data` as a checked :class:`Dataset`, or raise naming `name`.
+
+    Parameters
+    ----------
+    data : Dataset or sequence of 4 array-likes
+        ``(X_train, y_train, X_test, y_test)``: features of shape (n_train,
+        n_features) and (n_test, n_features), integer labels of shape (n_train,)
+        and (n_test,). Floating features keep their dtype, others become float32;
+        labels become int64.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    Dataset
+    """
+    if isinstance(data, (str, bytes)) or not isinstance(data, Sequence):
+        raise TypeError(f"{name} must be a minprune.datasets.Dataset or a sequence (X_train, "
+                        f"y_train, X_test, y_test), got {_describe(data)}")
+    if len(data) != 4:
+        raise ValueError(f"{name} must hold 4 parts (X_train, y_train, X_test, y_test), "
+                         f"got {len(data)}")
+    X_train = check_features(data[0], f"{name}[0] (X_train)", dtype=_float_dtype(data[0]))
+    y_train = check_labels(data[1], f"{name}[1] (y_train)", n_samples=X_train.shape[0])
+    X_test = check_features(data[2], f"{name}[2] (X_test)", n_features=X_train.shape[1],
+                            dtype=_float_dtype(data[2]))
+    y_test = check_labels(data[3], f"{name}[3] (y_test)", n_samples=X_test.shape[0])
+    return Dataset(X_train, y_train, X_test, y_test)
 
 
 def _standardised(X_train, y_train, X_test, y_test):

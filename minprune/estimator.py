@@ -27,7 +27,7 @@ from .metrics import sparsity as _measured_sparsity
 from .model import ACTIVATIONS, MLP
 from .pruning.criteria import NEURON_CRITERIA, WEIGHT_CRITERIA
 from .pruning.neurons import prune_neurons
-from .pruning.weights import prune_weights
+from .pruning.weights import max_sparsity, prune_weights
 from .schedules import GradualPruning, iterative_prune
 from .training import History, _blas_limit, fit
 
@@ -64,7 +64,9 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         score on the training set.
     scope : {"global", "layer"}, default="global"
         Rank entries across all layers (each layer keeps at least 1% of its weights
-        and one unit), or prune each layer by the same fraction.
+        and one unit), or prune each layer by the same fraction. A `sparsity` the
+        global floor makes unreachable is refused by ``fit`` before any training
+        (see :func:`minprune.pruning.weights.max_sparsity`).
     schedule : {"oneshot", "iterative", "gradual"}, default="oneshot"
         ``"oneshot"``: prune once after dense training, then fine-tune.
         ``"iterative"``: `n_rounds` rounds of prune-then-fine-tune, each pruning the
@@ -180,6 +182,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
 
         model = MLP([X.shape[1], *params["hidden"], len(self.classes_)],
                     activation=self.activation, seed=init_rng, dtype=np.float64)
+        _check_reachable(model, params)  # before any training
         train = dict(batch_size=params["batch_size"], lr=params["learning_rate"],
                      weight_decay=params["weight_decay"], seed=train_rng, progress=False)
         histories = [fit(model, X, y_index, epochs=params["epochs"], **train)]
@@ -305,6 +308,30 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
     def sparsity_(self):
         check_is_fitted(self)
         return _measured_sparsity(self.model_)
+
+
+def _check_reachable(model, params):
+    """Refuse a `sparsity` that ``scope="global"`` cannot reach on `model`, naming it."""
+    s = params["sparsity"]
+    if params["scope"] != "global":
+        return
+    if params["kind"] == "weights":
+        total = sum(layer.mask.size for layer in model.layers)
+        reachable = max_sparsity(model, "global")
+        if round(s * total) > round(reachable * total):
+            raise ValueError(
+                f"sparsity={s!r} cannot be reached with scope='global': the layer-collapse guard "
+                f"of minprune.prune_weights (min_density=0.01) keeps at least 1% of every "
+                f"layer's weights, so this {'-'.join(map(str, model.layer_sizes))} network "
+                f"reaches at most {reachable:.4f}; lower sparsity or use scope='layer'")
+    else:
+        units = sum(layer.fan_out for layer in model.layers[:-1])
+        most = units - (len(model.layers) - 1)
+        if round(s * units) > most:
+            raise ValueError(
+                f"sparsity={s!r} cannot be reached with kind='neurons', scope='global': every "
+                f"hidden layer keeps at least one unit, so at most {most} of the {units} hidden "
+                f"units ({most / units:.4f}) can be pruned; lower sparsity or use scope='layer'")
 
 
 def _concatenate(histories):

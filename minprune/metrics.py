@@ -23,6 +23,7 @@ import numpy as np
 
 from ._table import html_table, text_table
 from ._validation import _describe, check_choice, check_float, check_int
+from .model import check_model
 
 
 def sparsity(model):
@@ -35,10 +36,13 @@ def sparsity(model):
     Returns
     -------
     float
+        0.0 for a model with no weights at all (a shrunk model whose hidden
+        layer has 0 units): nothing in it is pruned.
     """
+    check_model(model)
     total = sum(layer.mask.size for layer in model.layers)
     kept = sum(int(np.count_nonzero(layer.mask)) for layer in model.layers)
-    return (total - kept) / total
+    return (total - kept) / total if total else 0.0
 
 
 def layer_names(model):
@@ -126,10 +130,12 @@ def report(model):
     Report
         Prints as an aligned text table, renders as an HTML table in Jupyter;
         ``.rows`` and ``.totals`` hold the raw numbers. FLOPs are per sample,
-        bytes include biases (conventions in the module docstring).
+        bytes include biases (conventions in the module docstring). A layer
+        (or model) with no weights has sparsity 0.0.
     """
     from .pruning.structured import live_units
 
+    check_model(model)
     keep = live_units(model) + [np.ones(model.n_classes, dtype=bool)]
     item = model.dtype.itemsize
     rows = []
@@ -150,7 +156,8 @@ def report(model):
         })
         kept_in = kept_out
     totals = {key: sum(r[key] for r in rows) for key in rows[0] if key not in ("name", "shape")}
-    totals.update(name="total", shape=None, sparsity=1 - totals["non_zeros"] / totals["weights"])
+    totals.update(name="total", shape=None, sparsity=(1 - totals["non_zeros"] / totals["weights"]
+                                                      if totals["weights"] else 0.0))
     sizes = " -> ".join(str(s) for s in model.layer_sizes)
     return Report(rows, totals, f"MLP({sizes}), {model.dtype.name}")
 
@@ -302,13 +309,6 @@ class SensitivityScan:
         return html_table(self._headers(), self._cells(), title=title)
 
 
-def _check_data(data):
-    if isinstance(data, (str, bytes)) or not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"data must be a tuple (X, y) of features and labels, "
-                        f"got {_describe(data)}")
-    return data
-
-
 def _check_sparsities(sparsities):
     if isinstance(sparsities, numbers.Real) and not isinstance(sparsities, bool):
         sparsities = [sparsities]
@@ -348,13 +348,11 @@ def sensitivity_scan(model, data, sparsities, criterion="magnitude", *, seed=0):
     -------
     SensitivityScan
     """
-    from .model import MLP
-    from .pruning.criteria import weight_importance
+    from .pruning.criteria import check_data, weight_importance
     from .pruning.masks import commit_masks, select_lowest
 
-    if not isinstance(model, MLP):
-        raise TypeError(f"model must be a minprune.MLP, got {_describe(model)}")
-    X, y = _check_data(data)
+    check_model(model)
+    X, y = check_data(model, data, "sensitivity_scan")
     targets = _check_sparsities(sparsities)
     if not isinstance(criterion, str):
         raise TypeError(f"criterion must be a string such as 'magnitude', "

@@ -14,10 +14,14 @@ Sparsity targets are hit exactly as counts: a target ``s`` means ``round(s * n)`
 pruned weights, where ``n`` counts all weights (``scope="global"``) or each layer's
 weights (``scope="layer"``, every layer then holds ``round(s * n_layer)``).
 Each pruning round converts the target into a count of weights still to prune, so
-rounding never accumulates over rounds.
+rounding never accumulates over rounds. With ``scope="global"`` the layer-collapse
+guard of :func:`minprune.prune_weights` (``min_density``) caps the reachable
+sparsity (:func:`minprune.pruning.weights.max_sparsity`); a target above the cap is
+refused before any training.
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 
@@ -25,12 +29,14 @@ import numpy as np
 
 from ._table import text_table
 from ._validation import check_choice, check_float, check_int, check_seed
+from .datasets import check_dataset
 from .metrics import sparsity
 from .model import MLP, check_model
-from .pruning.criteria import NEEDS_DATA, WEIGHT_CRITERIA, weight_importance
-from .pruning.masks import commit_masks, mask_history, select_lowest
+from .optim import Optimizer
+from .pruning.criteria import NEEDS_DATA, WEIGHT_CRITERIA, check_data
+from .pruning.masks import commit_masks, mask_history
 from .pruning.neurons import prune_neurons
-from .pruning.weights import prune_weights
+from .pruning.weights import max_sparsity, prune_weights
 from .training import Callback, History, fit
 
 SCOPES = ("layer", "global")
@@ -102,15 +108,7 @@ def _n_pruned(model):
     return [layer.mask.size - int(np.count_nonzero(layer.mask)) for layer in model.layers]
 
 
-def _prune_counts(model, counts, *, criterion, data, seed, label):
-    """Prune exactly ``counts[i]`` more still-unpruned weights of layer i (lowest importance)."""
-    scores = weight_importance(model, criterion, data=data, seed=seed)
-    masks = [layer.mask & ~select_lowest(score, k, eligible=layer.mask)
-             for layer, score, k in zip(model.layers, scores, counts)]
-    commit_masks(model, masks, label=label)
-
-
-def _prune_to_sparsity(model, target, *, criterion, scope, data, seed, label):
+def _prune_to_sparsity(model, target, *, criterion, scope, data, seed, label, min_density=0.01):
     """Raise the model's weight sparsity to `target`, exactly as a count; returns weights pruned.
 
     ``scope="global"`` ranks all weights together (``prune_weights``, with its
@@ -121,13 +119,29 @@ def _prune_to_sparsity(model, target, *, criterion, scope, data, seed, label):
         total = sum(layer.mask.size for layer in model.layers)
         k = int(round(target * total)) - sum(_n_pruned(model))
         if k > 0:
-            prune_weights(model, k, criterion=criterion, scope="global", data=data, seed=seed)
+            prune_weights(model, k, criterion=criterion, scope="global", data=data, seed=seed,
+                          min_density=min_density)
             _relabel(model, label)
         return max(k, 0)
     counts = [max(t - p, 0) for t, p in zip(_layer_targets(model, target), _n_pruned(model))]
     if sum(counts):
-        _prune_counts(model, counts, criterion=criterion, data=data, seed=seed, label=label)
+        prune_weights(model, counts, criterion=criterion, scope="layer", data=data, seed=seed)
+        _relabel(model, label)
     return sum(counts)
+
+
+def _check_reachable(model, target, name, scope, min_density):
+    """Refuse, before any training, a target sparsity the layer-collapse guard cannot reach."""
+    total = sum(layer.mask.size for layer in model.layers)
+    reachable = max_sparsity(model, scope, min_density)
+    if round(target * total) > round(reachable * total):
+        raise ValueError(
+            f"{name}={target!r} cannot be reached on this model: with scope='global' the "
+            f"layer-collapse guard keeps at least max(1, ceil(min_density * size)) weights of "
+            f"every layer (min_density={min_density!r}), so the highest reachable sparsity is "
+            f"{reachable:.4f} ({round(reachable * total)} of {total} weights pruned); "
+            f"lower {name}, pass a smaller min_density (0 switches the guard off) or use "
+            f"scope='layer'")
 
 
 def _relabel(model, label):
@@ -162,14 +176,20 @@ class GradualPruning(Callback):
         A weight criterion of :func:`minprune.prune_weights`.
     scope : {"global", "layer"}
     data : tuple (X, y), optional
-        Batch for data-driven criteria (``taylor``, ``snip``, ``obd``).
+        Batch for data-driven criteria (``taylor``, ``snip``, ``obd``); checked
+        here, and against the model when ``fit`` begins.
     seed : int, np.random.Generator or None
         For the ``random`` criterion.
+    min_density : float in [0, 1), default 0.01
+        Layer-collapse guard of ``scope="global"`` (see :func:`minprune.prune_weights`):
+        `final_sparsity` must be reachable under it, which ``fit`` checks before
+        the first step (:func:`~minprune.pruning.weights.max_sparsity`).
     keep_history : bool
         Every pruning step stores a full copy of the weights in
         ``model.mask_history``. False (the default) keeps only the latest
         gradual step, so memory stays bounded however many events there are;
-        True keeps them all (to rewind to any event).
+        True keeps them all (to rewind to any event). Either way ``undo`` after
+        ``fit`` returns to the model as it was before the first gradual event.
 
     Attributes
     ----------
@@ -181,7 +201,7 @@ class GradualPruning(Callback):
 
     def __init__(self, final_sparsity, *, begin_step=0, end_step=None, frequency=10,
                  initial_sparsity=0.0, criterion="magnitude", scope="global", data=None, seed=None,
-                 keep_history=False):
+                 min_density=0.01, keep_history=False):
         self.final_sparsity = check_float(final_sparsity, "final_sparsity", low=0.0, high=1.0,
                                           low_inclusive=True)
         self.initial_sparsity = check_float(initial_sparsity, "initial_sparsity", low=0.0,
@@ -196,11 +216,12 @@ class GradualPruning(Callback):
         self.frequency = check_int(frequency, "frequency", minimum=1)
         self.criterion = _check_weight_criterion(criterion)
         self.scope = check_choice(scope, "scope", SCOPES)
-        if data is None and self.criterion in NEEDS_DATA:
-            raise ValueError(f"criterion={criterion!r} needs data=(X, y), a batch of inputs and "
-                             f"labels; got data=None")
+        if data is not None or self.criterion in NEEDS_DATA:
+            check_data(None, data, f"criterion={criterion!r}")
         self.data = data
         self.rng = check_seed(seed)
+        self.min_density = check_float(min_density, "min_density", low=0.0, high=1.0,
+                                       low_inclusive=True, high_inclusive=False)
         self.keep_history = bool(keep_history)
         self.steps, self.sparsities = [], []
         self._end = None  # end_step of the current run, set when fit begins
@@ -220,6 +241,10 @@ class GradualPruning(Callback):
         if end <= self.begin_step or end > state.total_steps:
             raise ValueError(f"end_step must be in ({self.begin_step}, {state.total_steps}] "
                              f"(begin_step, the run's total_steps), got {end}")
+        if self.data is not None:
+            check_data(state.model, self.data, f"criterion={self.criterion!r}")
+        _check_reachable(state.model, self.final_sparsity, "final_sparsity", self.scope,
+                         self.min_density)
         self._end = end
         self.steps, self.sparsities = [], []
         self._latest = None
@@ -236,7 +261,8 @@ class GradualPruning(Callback):
         target = self.schedule(step)
         label = f"gradual {self.criterion}/{self.scope} step={step} target={target:.4f}"
         if _prune_to_sparsity(model, target, criterion=self.criterion, scope=self.scope,
-                              data=self.data, seed=self.rng, label=label):
+                              data=self.data, seed=self.rng, label=label,
+                              min_density=self.min_density):
             history = mask_history(model)
             if not self.keep_history and len(history) >= 2 and history[-2] is self._latest:
                 del history[-2]  # bounded memory: keep only the newest gradual snapshot
@@ -257,13 +283,14 @@ def _check_weight_criterion(criterion):
     return check_choice(criterion, "criterion", WEIGHT_CRITERIA)
 
 
-def _check_dataset(data):
-    """``(X_train, y_train, X_test, y_test)`` from a Dataset or a 4-tuple, or raise."""
-    if not isinstance(data, (tuple, list)) or len(data) != 4:
-        raise TypeError("data must be a minprune.datasets.Dataset or a tuple (X_train, y_train, "
-                        f"X_test, y_test), got {type(data).__name__}"
-                        + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
-    return tuple(data)
+def _fresh_optimizer(fit_kwargs):
+    """A copy of `fit_kwargs` in which an Optimizer object is replaced by a fresh copy (same
+    settings, no state), so separate training runs never share one, as with a name."""
+    kwargs = dict(fit_kwargs)
+    if isinstance(kwargs.get("optimizer"), Optimizer):
+        kwargs["optimizer"] = copy.deepcopy(kwargs["optimizer"])
+        kwargs["optimizer"].state, kwargs["optimizer"].t = None, 0
+    return kwargs
 
 
 def _pct(x):
@@ -301,7 +328,7 @@ class FinetuneResult:
 
 
 def prune_and_finetune(model, amount, data, *, kind="weights", criterion=None, scope="layer",
-                       epochs=10, lr=1e-3, seed=0, **fit_kwargs):
+                       epochs=10, lr=1e-3, seed=0, min_density=None, **fit_kwargs):
     """Prune `model` once, then fine-tune it: ``fit`` on the masked network. Changes `model`.
 
     Parameters
@@ -324,6 +351,9 @@ def prune_and_finetune(model, amount, data, *, kind="weights", criterion=None, s
         Fine-tuning learning rate (smaller than for training from scratch is usual).
     seed : int
         Seeds the ``random`` criterion and the fine-tuning's shuffling.
+    min_density : float in [0, 1), optional
+        Passed to :func:`minprune.prune_weights` (its layer-collapse guard for
+        ``scope="global"``; default there 0.01). ``kind="weights"`` only.
     **fit_kwargs
         Passed to :func:`minprune.fit` (``batch_size``, ``optimizer``, ...).
 
@@ -332,17 +362,21 @@ def prune_and_finetune(model, amount, data, *, kind="weights", criterion=None, s
     FinetuneResult
     """
     check_model(model)
-    X_train, y_train, X_test, y_test = _check_dataset(data)
+    X_train, y_train, X_test, y_test = check_dataset(data)
     check_choice(kind, "kind", KINDS)
     epochs = check_int(epochs, "epochs", minimum=1)
+    guard = {} if min_density is None else {"min_density": min_density}
     if kind == "weights":
         prune, criterion = prune_weights, "magnitude" if criterion is None else criterion
+    elif guard:
+        raise ValueError(f"min_density applies to kind='weights' only, got kind={kind!r} and "
+                         f"min_density={min_density!r}")
     else:
         prune, criterion = prune_neurons, "l2" if criterion is None else criterion
     prune_seed, fit_seed = _seeds(seed, 2)
     dense = model.score(X_test, y_test)
     report = prune(model, amount, criterion=criterion, scope=scope, data=(X_train, y_train),
-                   seed=prune_seed)
+                   seed=prune_seed, **guard)
     pruned = model.score(X_test, y_test)
     history = fit(model, X_train, y_train, epochs=epochs, lr=lr, seed=fit_seed, **fit_kwargs)
     return FinetuneResult(dense, pruned, model.score(X_test, y_test), sparsity(model), report,
@@ -409,7 +443,7 @@ def _round_targets(target, rounds, per_round, default_rounds):
 
 def iterative_prune(model, target_sparsity, data, *, rounds=None, per_round=None,
                     finetune_epochs=5, criterion="magnitude", scope="layer", lr=1e-3, seed=0,
-                    **fit_kwargs):
+                    min_density=0.01, **fit_kwargs):
     """Prune the same fraction of surviving weights per round, fine-tuning after each round.
 
     After round ``r`` the sparsity is ``1 - (1 - per_round)**r``, except the last
@@ -436,8 +470,12 @@ def iterative_prune(model, target_sparsity, data, *, rounds=None, per_round=None
         Fine-tuning learning rate.
     seed : int
         Seeds the ``random`` criterion and the shuffling.
+    min_density : float in [0, 1), default 0.01
+        Layer-collapse guard of ``scope="global"`` (see :func:`minprune.prune_weights`);
+        `target_sparsity` must be reachable under it, which is checked first.
     **fit_kwargs
-        Passed to :func:`minprune.fit`.
+        Passed to :func:`minprune.fit`. An ``optimizer`` object is copied afresh
+        (no state) for every round, as a name would be.
 
     Returns
     -------
@@ -446,10 +484,13 @@ def iterative_prune(model, target_sparsity, data, *, rounds=None, per_round=None
     check_model(model)
     target = check_float(target_sparsity, "target_sparsity", low=0.0, high=1.0,
                          low_inclusive=True)
-    X_train, y_train, X_test, y_test = _check_dataset(data)
+    X_train, y_train, X_test, y_test = check_dataset(data)
     finetune_epochs = check_int(finetune_epochs, "finetune_epochs", minimum=1)
     criterion = _check_weight_criterion(criterion)
     scope = check_choice(scope, "scope", SCOPES)
+    min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
+                              high_inclusive=False)
+    _check_reachable(model, target, "target_sparsity", scope, min_density)
     targets = _round_targets(target, rounds, per_round, default_rounds=5)
     prune_seed, fit_seed = _seeds(seed, 2)
     prune_rng = check_seed(prune_seed)
@@ -458,11 +499,11 @@ def iterative_prune(model, target_sparsity, data, *, rounds=None, per_round=None
     for r, s in enumerate(targets, start=1):
         _prune_to_sparsity(model, s, criterion=criterion, scope=scope, data=(X_train, y_train),
                            seed=prune_rng, label=f"iterative round {r} {criterion}/{scope} "
-                                                 f"target={s:.4f}")
+                                                 f"target={s:.4f}", min_density=min_density)
         result.sparsity.append(sparsity(model))
         result.pruned_accuracy.append(model.score(X_test, y_test))
         result.histories.append(fit(model, X_train, y_train, epochs=finetune_epochs, lr=lr,
-                                    seed=fit_seed, **fit_kwargs))
+                                    seed=fit_seed, **_fresh_optimizer(fit_kwargs)))
         result.finetuned_accuracy.append(model.score(X_test, y_test))
     return result
 
@@ -604,12 +645,14 @@ def lottery_ticket(layer_sizes, data, *, target_sparsity, rounds=None, per_round
         Learning rate.
     **fit_kwargs
         Passed to :func:`minprune.fit` (``batch_size``, ``optimizer``, ``callbacks``...).
+        An ``optimizer`` object is copied afresh (no state) for every training
+        run, the dense one, each ticket and each control, as a name would be.
 
     Returns
     -------
     LotteryResult
     """
-    X_train, y_train, X_test, y_test = _check_dataset(data)
+    X_train, y_train, X_test, y_test = check_dataset(data)
     target = check_float(target_sparsity, "target_sparsity", low=0.0, high=1.0,
                          high_inclusive=False)
     per_round = check_float(per_round, "per_round", low=0.0, high=1.0)
@@ -627,7 +670,7 @@ def lottery_ticket(layer_sizes, data, *, target_sparsity, rounds=None, per_round
     goal = int(round(target * total))
 
     def train(model, n_epochs, extra=()):
-        kwargs = dict(fit_kwargs)
+        kwargs = _fresh_optimizer(fit_kwargs)
         kwargs["callbacks"] = list(kwargs.get("callbacks", ())) + list(extra)
         fit(model, X_train, y_train, epochs=n_epochs, lr=lr, seed=fit_seed, **kwargs)
         return model.score(X_test, y_test)
@@ -649,8 +692,8 @@ def lottery_ticket(layer_sizes, data, *, target_sparsity, rounds=None, per_round
             avail = [int(np.count_nonzero(layer.mask)) for layer in ticket.layers]
             counts = _split_count(goal - sum(_n_pruned(ticket)),
                                   [rate * a for rate, a in zip(rates, avail)], avail)
-        _prune_counts(ticket, counts, criterion="magnitude", data=None, seed=None,
-                      label=f"lottery round {r}")
+        prune_weights(ticket, counts, criterion="magnitude", scope="layer")
+        _relabel(ticket, f"lottery round {r}")
         for layer, (W, b) in zip(ticket.layers, saved):  # rewind the survivors
             layer.W[...] = W
             layer.b[...] = b

@@ -239,3 +239,19 @@ def test_rank_criteria_bad_arguments():
         minprune.rank_criteria(model, data, k=1.5)
     with pytest.raises(ValueError, match="needs data"):
         minprune.rank_criteria(model, None)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, s: minprune.weight_importance(m, "magnitude", seed=s),
+    lambda m, s: minprune.neuron_importance(m, "l2", seed=s),
+    lambda m, s: minprune.prune_weights(m, 0.5, seed=s),
+    lambda m, s: minprune.prune_neurons(m, 0.5, criterion="random", seed=s),
+    lambda m, s: minprune.prune_n_m(m, seed=s),
+])
+def test_a_bad_seed_is_an_error_even_where_it_goes_unused(call):
+    model = minprune.MLP([4, 6, 3], seed=0)
+    with pytest.raises(ValueError, match="seed must be a non-negative int.*got -1"):
+        call(model, -1)
+    with pytest.raises(TypeError, match="seed must be a non-negative int"):
+        call(model, 0.5)
+    assert minprune.sparsity(model) == 0.0 and not minprune.mask_history(model)

@@ -170,3 +170,41 @@ def test_cache_dir_precedence(monkeypatch, tmp_path):
 def test_bad_arguments(loader, kwargs, exc, name):
     with pytest.raises(exc, match=name):
         loader(**kwargs)
+
+
+# ----------------------------------------------------------------- check_dataset
+def test_check_dataset_accepts_a_dataset_or_any_four_sequence():
+    ds = load_moons(n_samples=40)
+    checked = datasets.check_dataset(ds)
+    assert isinstance(checked, Dataset)
+    for got, want in zip(checked, ds):
+        np.testing.assert_array_equal(got, want)
+    parts = [[[0, 1], [2, 3], [4, 5]], [0.0, 1.0, 2.0], np.ones((2, 2)), np.array([1, 0])]
+    for data in (parts, tuple(parts)):
+        checked = datasets.check_dataset(data)
+        assert isinstance(checked, Dataset) and checked.n_features == 2
+        assert checked.X_train.dtype == np.float32  # ints become float32
+        assert checked.X_test.dtype == np.float64  # floats keep their precision
+        assert checked.y_train.dtype == np.int64 and checked.y_train.tolist() == [0, 1, 2]
+
+
+X3, y3 = np.zeros((3, 2)), [0, 1, 0]
+
+
+@pytest.mark.parametrize("data, error, words", [
+    (None, TypeError, r"train_data must be a minprune.datasets.Dataset .*got None"),
+    ("abcd", TypeError, "train_data must be"),
+    (np.zeros((4, 3)), TypeError, "train_data must be"),
+    ((X3, y3), ValueError, r"train_data must hold 4 parts .*got 2"),
+    ((X3, y3, X3), ValueError, "got 3"),
+    ((np.zeros(3), y3, X3, y3), ValueError, r"train_data\[0\] \(X_train\) must be 2-D"),
+    ((X3, [0, 1], X3, y3), ValueError, r"train_data\[1\] \(y_train\) must have one label"),
+    ((X3, [0, 1.5, 0], X3, y3), ValueError, r"train_data\[1\] .*integer"),
+    ((X3, y3, np.zeros((3, 5)), y3), ValueError,
+     r"train_data\[2\] \(X_test\) must have 2 features"),
+    ((X3, y3, X3, [0, 1, -1]), ValueError, r"train_data\[3\] \(y_test\) must hold labels"),
+    ((X3, y3, X3, ["a", "b", "c"]), TypeError, r"train_data\[3\]"),
+])
+def test_check_dataset_errors_name_the_argument(data, error, words):
+    with pytest.raises(error, match=words):
+        datasets.check_dataset(data, "train_data")

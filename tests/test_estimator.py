@@ -205,7 +205,7 @@ def test_unfitted_and_wrong_width(small):
     ("learning_rate", 0.0, ValueError, "learning_rate must be a finite number"),
     ("weight_decay", -1.0, ValueError, "weight_decay must be a finite number"),
     ("n_rounds", 0, ValueError, "n_rounds must be an integer >= 1"),
-    ("random_state", -3, TypeError, "random_state must be a non-negative int"),
+    ("random_state", -3, ValueError, "random_state must be a non-negative int"),
 ])
 def test_bad_parameters_fail_at_fit_naming_them(small, param, value, error, match):
     X, y = small
@@ -274,3 +274,23 @@ def test_sparsity_sweep_bad_input(small):
 def test_public_names():
     assert minprune.PrunedMLPClassifier is PrunedMLPClassifier
     assert minprune.sparsity_sweep is sparsity_sweep
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(sparsity=0.999), r"sparsity=0.999 cannot be reached with scope='global'.*"
+                           r"min_density=0.01.*64-16-10 network reaches at most 0\.98"),
+    (dict(sparsity=0.999, schedule="gradual"), r"sparsity=0.999 cannot be reached"),
+    (dict(sparsity=0.999, schedule="iterative"), r"sparsity=0.999 cannot be reached"),
+    (dict(sparsity=0.97, kind="neurons"), r"sparsity=0.97 cannot be reached with kind='neurons'"
+                                          r".*at most 15 of the 16 hidden units"),
+])
+def test_unreachable_sparsity_fails_before_training_naming_sparsity(small, params, match):
+    clf = PrunedMLPClassifier(**dict(SMALL, **params))
+    with pytest.raises(ValueError, match=match) as err:
+        clf.fit(*small)
+    assert "amount" not in str(err.value) and not hasattr(clf, "model_")
+
+
+def test_scope_layer_reaches_any_sparsity(small):
+    clf = PrunedMLPClassifier(**dict(SMALL, sparsity=0.999, scope="layer")).fit(*small)
+    assert clf.sparsity_ == pytest.approx(1.0, abs=2e-3)

@@ -144,7 +144,9 @@ def test_sensitivity_scan_random_criterion_is_seeded():
 
 @pytest.mark.parametrize("args, kwargs, exc, message", [
     (("model", None, [0.5]), {}, TypeError, "model must be a minprune.MLP"),
-    ((None, "data", [0.5]), {}, TypeError, r"data must be a tuple \(X, y\)"),
+    ((None, "data", [0.5]), {}, TypeError, r"data must be a pair \(X, y\)"),
+    ((None, (np.zeros((4, 5)), [0, 1, 2, 0]), [0.5]), {}, ValueError,
+     r"data\[0\] \(X\) must have 6"),
     ((None, None, [0.5, 1.5]), {}, ValueError, r"sparsities entry must be a finite number in \[0, 1\], got 1.5"),
     ((None, None, []), {}, ValueError, "sparsities must be a non-empty 1-D sequence"),
     ((None, None, [[0.5]]), {}, ValueError, "sparsities must be a non-empty 1-D sequence"),
@@ -152,7 +154,8 @@ def test_sensitivity_scan_random_criterion_is_seeded():
     ((None, None, "0.5"), {}, TypeError, "sparsities must be a 1-D sequence"),
     ((None, None, [0.5]), {"criterion": "l2"}, ValueError, "criterion must be one of"),
     ((None, None, [0.5]), {"criterion": None}, TypeError, "criterion must be a string"),
-    ((None, None, [0.5]), {"criterion": "random", "seed": -1}, TypeError, "seed must be a non-negative int"),
+    ((None, None, [0.5]), {"criterion": "random", "seed": -1}, ValueError,
+     "seed must be a non-negative int"),
 ])
 def test_sensitivity_scan_bad_arguments(args, kwargs, exc, message):
     model = minprune.MLP([6, 5, 3], seed=0)
@@ -168,3 +171,41 @@ def test_sparsity_counts_weights_not_biases():
     model.layers[0].mask[:2] = False
     model.layers[1].bias_mask[:] = False
     assert minprune.sparsity(model) == pytest.approx(6 / 18)
+
+
+def zero_width_model():
+    """4 -> 0 -> 3: every hidden unit pruned, then shrunk away."""
+    model = minprune.MLP([4, 5, 3], seed=0)
+    model.layers[0].b[:] = [0.5, -1.0, 2.0, 0.1, 0.3]  # relu(b) of the units feeds the output
+    minprune.prune_weights(model, [1.0, 0.0])  # every first-layer weight: units are constants
+    small = minprune.shrink(model)
+    assert small.layer_sizes == [4, 0, 3]
+    return model, small
+
+
+def test_a_model_without_weights_has_sparsity_zero_and_still_predicts():
+    model, small = zero_width_model()
+    X = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    assert minprune.sparsity(small) == 0.0  # no weights, so none of them is pruned
+    rep = minprune.report(small)
+    assert rep.totals["sparsity"] == 0.0 and rep.totals["weights"] == 0
+    assert [r["sparsity"] for r in rep.rows] == [0.0, 0.0]
+    assert "0.0%" in str(rep) and "<table>" in rep._repr_html_()
+    # the folded bias carries the constant units' output: same logits as the masked model
+    np.testing.assert_allclose(small.forward(X), model.forward(X), rtol=1e-6)
+    assert np.ptp(small.layers[1].b) > 0
+    history = minprune.fit(small, X, np.array([0, 1, 2, 0, 1, 2]), epochs=2, batch_size=4)
+    assert history.sparsity == [0.0, 0.0] and np.isfinite(history.loss).all()
+    for call in (lambda m: minprune.prune_weights(m, 0.5, scope="global"),
+                 lambda m: minprune.prune_neurons(m, 0.5), lambda m: minprune.prune_n_m(m)):
+        result = call(small)
+        assert result.pruned_now == 0 if hasattr(result, "pruned_now") else True
+        assert "0.0%" in repr(result)
+    assert minprune.mask_history(small)[-1].sparsity == 0.0
+
+
+@pytest.mark.parametrize("function", [minprune.sparsity, minprune.report])
+@pytest.mark.parametrize("bad", [None, "model", [1, 2]])
+def test_sparsity_and_report_name_the_model_argument(function, bad):
+    with pytest.raises(TypeError, match="model must be a minprune.MLP"):
+        function(bad)

@@ -256,7 +256,7 @@ def test_bad_activation_dtype_seed():
         minprune.MLP([3, 2], activation=None)
     with pytest.raises(TypeError, match="dtype"):
         minprune.MLP([3, 2], dtype=np.int32)
-    with pytest.raises(TypeError, match="seed"):
+    with pytest.raises(ValueError, match="seed"):
         minprune.MLP([3, 2], seed=-1)
     with pytest.raises(TypeError, match="seed"):
         minprune.MLP([3, 2], seed="zero")

@@ -171,3 +171,39 @@ def test_apoz_needs_relu_and_a_model_needs_hidden_layers():
                                data=make_data())
     with pytest.raises(ValueError, match="no hidden layer"):
         minprune.prune_neurons(minprune.MLP([5, 3]), 0.5)
+
+
+def test_unit_masks_removes_columns_biases_and_rows_without_changing_the_model():
+    from minprune.pruning.neurons import unit_masks
+
+    model = minprune.MLP([5, 4, 3, 2], seed=0)
+    model.layers[1].mask[0, 0] = False  # an earlier weight-pruning hole is kept
+    before = [m.copy() for m in model.masks_]
+    units = [np.array([False, True, False, True]), np.array([True, False, False])]
+    masks, bias_masks = unit_masks(model, units)
+    np.testing.assert_array_equal(masks[0].all(axis=0), [True, False, True, False])
+    np.testing.assert_array_equal(bias_masks[0], [True, False, True, False])
+    np.testing.assert_array_equal(masks[1].any(axis=1), [True, False, True, False])
+    np.testing.assert_array_equal(masks[1].any(axis=0), [False, True, True])
+    assert not masks[1][0, 0] and bias_masks[1].tolist() == [False, True, True]
+    np.testing.assert_array_equal(masks[2].any(axis=1), [False, True, True])
+    assert bias_masks[2].all()  # the output layer's units are never removed
+    for old, layer in zip(before, model.layers):  # the model is not changed
+        np.testing.assert_array_equal(old, layer.mask)
+    minprune.pruning.masks.commit_masks(model, masks, bias_masks)
+    assert [int(a.sum()) for a in active_units(model)] == [2, 2]
+    assert_whole_units_pruned(model)
+
+
+@pytest.mark.parametrize("units, words", [
+    ([np.zeros(4, dtype=bool)], "one bool array per hidden layer"),
+    ("ab", "one bool array per hidden layer"),
+    ([np.zeros(4, dtype=bool), np.zeros(4, dtype=bool)],
+     r"units\[1\] must be a bool array of shape \(3,\)"),
+    ([np.zeros(4), np.zeros(3, dtype=bool)], r"units\[0\] must be a bool array"),
+])
+def test_unit_masks_bad_units(units, words):
+    from minprune.pruning.neurons import unit_masks
+
+    with pytest.raises(ValueError, match=words):
+        unit_masks(minprune.MLP([5, 4, 3, 2], seed=0), units)

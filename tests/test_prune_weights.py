@@ -232,3 +232,55 @@ def test_a_sequence_of_amounts_is_checked():
     with pytest.raises(ValueError, match=r"amount\[1\]"):
         minprune.prune_weights(model, [0.5, 1.5, 0.5])
     assert all(layer.mask.all() for layer in model.layers)
+
+
+@pytest.mark.parametrize("amount, expected", [(np.array(0.5), 0.5), (np.float32(0.25), 0.25),
+                                              (np.array(3), 3), (np.int64(2), 2)])
+def test_numpy_scalars_and_0d_arrays_are_scalar_amounts(amount, expected):
+    a, b = minprune.MLP([5, 4, 3], seed=0), minprune.MLP([5, 4, 3], seed=0)
+    report = minprune.prune_weights(a, amount)
+    minprune.prune_weights(b, expected)
+    assert [m.tolist() for m in a.masks_] == [m.tolist() for m in b.masks_]
+    assert report.amount == expected and type(report.amount) is type(expected)
+    assert minprune.mask_history(a)[-1].label == minprune.mask_history(b)[-1].label
+    minprune.prune_neurons(a, np.array(1))
+    assert "amount=1" in minprune.mask_history(a)[-1].label
+
+
+def test_max_sparsity_by_hand():
+    from minprune.pruning.weights import max_sparsity
+
+    model = minprune.MLP([8, 16, 3], seed=0)
+    assert max_sparsity(model) == 173 / 176  # keeps ceil(1.28) = 2 and max(1, 0.48) -> 1
+    assert max_sparsity(model, min_density=0.1) == (176 - 13 - 5) / 176
+    assert max_sparsity(model, min_density=0.0) == 1.0 == max_sparsity(model, "layer")
+    model.layers[1].mask[:] = False  # a layer already emptier than the floor stays as it is
+    model.layers[1].mask[0, 0] = True
+    assert max_sparsity(model, min_density=0.1) == (176 - 13 - 1) / 176
+    with pytest.raises(TypeError, match="model"):
+        max_sparsity(None)
+    with pytest.raises(ValueError, match="scope"):
+        max_sparsity(model, "all")
+    with pytest.raises(ValueError, match="min_density"):
+        max_sparsity(model, min_density=1.0)
+
+
+@given(sizes, st.integers(0, 2**16), st.sampled_from([0.0, 0.01, 0.2, 0.5]),
+       st.floats(0.0, 0.9))
+def test_max_sparsity_is_exactly_what_a_global_prune_reaches(layer_sizes, seed, min_density,
+                                                             first):
+    from minprune.pruning.weights import max_sparsity
+
+    model = minprune.MLP(layer_sizes, seed=seed)
+    minprune.prune_weights(model, first)  # start from a pruned model
+    total = sum(m.size for m in model.masks_)
+    most = round(max_sparsity(model, min_density=min_density) * total)
+    left = most - (total - sum(n_unpruned(model)))
+    if most < total:  # one more is refused by the guard
+        with pytest.raises(ValueError, match="layer-collapse guard"):
+            minprune.prune_weights(model.copy(), left + 1, scope="global",
+                                   min_density=min_density)
+    else:
+        assert min_density == 0.0
+    minprune.prune_weights(model, left, scope="global", min_density=min_density)
+    assert minprune.sparsity(model) == pytest.approx(most / total)

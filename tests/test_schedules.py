@@ -223,8 +223,12 @@ def test_prune_and_finetune_bad_arguments():
     data = tiny_data()
     with pytest.raises(ValueError, match="kind must be one of"):
         prune_and_finetune(trained(), 0.5, data, kind="units")
-    with pytest.raises(TypeError, match=r"data must be .* got tuple of length 2"):
+    with pytest.raises(ValueError, match=r"data must hold 4 parts .* got 2"):
         prune_and_finetune(trained(), 0.5, data[:2])
+    with pytest.raises(TypeError, match=r"data must be a minprune.datasets.Dataset"):
+        prune_and_finetune(trained(), 0.5, None)
+    with pytest.raises(ValueError, match=r"data\[2\] \(X_test\) must have 8 features"):
+        prune_and_finetune(trained(), 0.5, (data[0], data[1], data[2][:, :3], data[3]))
     with pytest.raises(TypeError, match="model must be a minprune.MLP"):
         prune_and_finetune("model", 0.5, data)
     with pytest.raises(ValueError, match="amount"):
@@ -364,3 +368,127 @@ def test_lottery_bad_arguments(kwargs, error, match):
 def test_lottery_bad_layer_sizes():
     with pytest.raises(ValueError, match="layer_sizes"):
         lottery_ticket([8], tiny_data(), target_sparsity=0.5)
+
+
+# ------------------------------------------------- unreachable targets, fail fast
+class CountSteps(Callback):
+    def __init__(self):
+        self.steps = 0
+
+    def on_batch_end(self, state):
+        self.steps += 1
+
+
+def test_gradual_refuses_an_unreachable_target_before_training():
+    X, y, _, _ = tiny_data()
+    model = minprune.MLP([8, 16, 3], seed=0)
+    before = [l.W.copy() for l in model.layers]
+    counter = CountSteps()
+    with pytest.raises(ValueError, match=r"final_sparsity=1.0 cannot be reached.*min_density=0.01"
+                                         r".*0\.9830 \(173 of 176 weights pruned\)") as err:
+        minprune.fit(model, X, y, epochs=2, batch_size=16, callbacks=[counter,
+                                                                      GradualPruning(1.0)])
+    assert "amount" not in str(err.value)
+    assert counter.steps == 0 and not minprune.mask_history(model)
+    assert all(np.array_equal(W, l.W) for W, l in zip(before, model.layers))
+    # the largest reachable target runs; min_density=0 or scope="layer" reach 1.0
+    minprune.fit(model, X, y, epochs=2, batch_size=16, callbacks=[GradualPruning(173 / 176)])
+    assert sum(n_pruned(model)) == 173
+    for kwargs in (dict(min_density=0.0), dict(scope="layer")):
+        model = minprune.MLP([8, 16, 3], seed=0)
+        minprune.fit(model, X, y, epochs=2, batch_size=16,
+                     callbacks=[GradualPruning(1.0, **kwargs)])
+        assert minprune.sparsity(model) == 1.0
+
+
+def test_gradual_min_density_is_passed_to_the_guard():
+    X, y, _, _ = tiny_data()
+    model = minprune.MLP([8, 16, 3], seed=0)
+    minprune.fit(model, X, y, epochs=2, batch_size=16,
+                 callbacks=[GradualPruning(0.6, min_density=0.3, frequency=1)])
+    # the guard keeps ceil(0.3 * 128) = 39 and ceil(0.3 * 48) = 15 weights: at most 122 pruned
+    assert sum(n_pruned(model)) == round(0.6 * 176)
+    assert all(int(l.mask.sum()) >= k for l, k in zip(model.layers, (39, 15)))
+    with pytest.raises(ValueError, match=r"final_sparsity=0.7 cannot be reached.*min_density=0.3"
+                                         r".*122 of 176"):
+        minprune.fit(minprune.MLP([8, 16, 3]), X, y, epochs=1, batch_size=16,
+                     callbacks=[GradualPruning(0.7, min_density=0.3)])
+    with pytest.raises(ValueError, match="min_density must be"):
+        GradualPruning(0.5, min_density=1.0)
+
+
+def test_iterative_refuses_an_unreachable_global_target_before_training():
+    data = tiny_data()
+    model = minprune.MLP([8, 16, 3], seed=0)
+    with pytest.raises(ValueError, match=r"target_sparsity=1.0 cannot be reached.*min_density"):
+        iterative_prune(model, 1.0, data, scope="global", finetune_epochs=1)
+    assert not minprune.mask_history(model)
+    result = iterative_prune(model, 1.0, data, scope="global", min_density=0.0, rounds=2,
+                             finetune_epochs=1, batch_size=32)
+    assert result.sparsity[-1] == 1.0
+    with pytest.raises(ValueError, match="min_density must be"):
+        iterative_prune(minprune.MLP([8, 16, 3]), 0.5, data, min_density=-0.1)
+
+
+def test_prune_and_finetune_passes_min_density():
+    data = tiny_data()
+    model = minprune.MLP(SIZES, seed=0)
+    with pytest.raises(ValueError, match=r"amount=0.995 .*\(min_density=0.01\)"):
+        prune_and_finetune(model.copy(), 0.995, data, scope="global", epochs=1)
+    prune_and_finetune(model, 0.995, data, scope="global", min_density=0.0, epochs=1)
+    assert sum(n_pruned(model)) == round(0.995 * 356)
+    with pytest.raises(ValueError, match="min_density applies to kind='weights' only"):
+        prune_and_finetune(minprune.MLP(SIZES), 0.5, data, kind="neurons", min_density=0.1)
+
+
+# ------------------------------------------------- optimizer objects are not shared
+def test_lottery_with_an_optimizer_object_equals_the_name():
+    data = tiny_data()
+    kwargs = dict(target_sparsity=0.5, rounds=2, epochs=2, seed=1, batch_size=16)
+    by_name = lottery_ticket(SIZES, data, optimizer="adam", lr=1e-3, **kwargs)
+    opt = minprune.Adam(lr=1e-3)
+    by_object = lottery_ticket(SIZES, data, optimizer=opt, **kwargs)
+    np.testing.assert_array_equal(by_name.ticket_accuracy, by_object.ticket_accuracy)
+    np.testing.assert_array_equal(by_name.control_accuracy, by_object.control_accuracy)
+    for a, b in zip(by_name.ticket.layers + by_name.control.layers,
+                    by_object.ticket.layers + by_object.control.layers):
+        np.testing.assert_array_equal(a.W, b.W)
+    assert opt.state is None and opt.t == 0  # the caller's object is left alone
+
+
+def test_iterative_with_an_optimizer_object_equals_the_name():
+    data = tiny_data()
+    kwargs = dict(rounds=2, finetune_epochs=1, batch_size=16)
+    a, b = trained(), trained()
+    iterative_prune(a, 0.5, data, optimizer="sgd", lr=1e-2, **kwargs)
+    iterative_prune(b, 0.5, data, optimizer=minprune.SGD(lr=1e-2), **kwargs)
+    for la, lb in zip(a.layers, b.layers):
+        np.testing.assert_array_equal(la.W, lb.W)
+
+
+# ------------------------------------------------------------------- bad input
+def test_gradual_checks_data_when_built_and_against_the_model_when_fit_begins():
+    X, y, _, _ = tiny_data()
+    with pytest.raises(TypeError, match="data must be a pair"):
+        GradualPruning(0.5, data="xy")
+    with pytest.raises(ValueError, match=r"data\[1\] \(y\) must have one label per sample"):
+        GradualPruning(0.5, criterion="taylor", data=(X, y[:3]))
+    with pytest.raises(ValueError, match=r"data\[0\] \(X\) must be 2-D"):
+        GradualPruning(0.5, data=(X[0], y[:1]))
+    gradual = GradualPruning(0.5, criterion="taylor", data=(X[:, :3], y), begin_step=3)
+    counter = CountSteps()
+    with pytest.raises(ValueError, match=r"data\[0\] \(X\) must have 8 features"):
+        minprune.fit(minprune.MLP(SIZES), X, y, epochs=2, batch_size=16,
+                     callbacks=[counter, gradual])
+    assert counter.steps == 0
+
+
+@pytest.mark.parametrize("call", [
+    lambda d: GradualPruning(0.5, seed=-1),
+    lambda d: prune_and_finetune(minprune.MLP(SIZES), 0.5, d, seed=-1),
+    lambda d: iterative_prune(minprune.MLP(SIZES), 0.5, d, seed=-2),
+    lambda d: lottery_ticket(SIZES, d, target_sparsity=0.5, seed=-3),
+])
+def test_a_negative_seed_is_a_value_error(call):
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        call(tiny_data())

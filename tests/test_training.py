@@ -208,7 +208,7 @@ X0, Y0 = small_problem()
     (dict(weight_decay=-1e-3), ValueError, "weight_decay"),
     (dict(optimizer="rmsprop"), ValueError, "optimizer"),
     (dict(optimizer=None), TypeError, "optimizer"),
-    (dict(seed=-1), TypeError, "seed"),
+    (dict(seed=-1), ValueError, "seed"),
     (dict(seed=1.5), TypeError, "seed"),
     (dict(validation_data=X0), TypeError, "validation_data"),
     (dict(validation_data=(X0[:, :2], Y0)), ValueError, r"validation_data\[0\]"),
@@ -259,3 +259,17 @@ def test_bad_sgd(kwargs, name):
 def test_bad_adam(kwargs, name):
     with pytest.raises(ValueError, match=name):
         minprune.Adam(**kwargs)
+
+
+def test_check_seed_value_error_for_negative_type_error_for_non_ints():
+    from minprune._validation import check_seed
+
+    for bad in (-1, np.int64(-5)):
+        with pytest.raises(ValueError, match=r"rng must be a non-negative int.*got -"):
+            check_seed(bad, "rng")
+    for bad in (1.5, "3", True, [1]):
+        with pytest.raises(TypeError, match="rng must be a non-negative int"):
+            check_seed(bad, "rng")
+    g = np.random.default_rng(0)
+    assert check_seed(g) is g and check_seed(np.uint8(3)).integers(100) == \
+        np.random.default_rng(3).integers(100)

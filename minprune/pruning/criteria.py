@@ -47,7 +47,8 @@ def check_data(model, data, needed_by):
 
     Parameters
     ----------
-    model : MLP
+    model : MLP or None
+        None checks shapes and types only (no feature count, class count or dtype).
     data : tuple (X, y) or None
         X of shape (n_samples, n_features), y of shape (n_samples,).
     needed_by : str
@@ -59,8 +60,10 @@ def check_data(model, data, needed_by):
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"data must be a pair (X, y) of arrays, got {type(data).__name__}"
                         + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
-    X = check_features(data[0], "data[0] (X)", n_features=model.n_features, dtype=model.dtype)
-    y = check_labels(data[1], "data[1] (y)", n_samples=X.shape[0], n_classes=model.n_classes)
+    n_features, n_classes, dtype = ((None, None, np.float64) if model is None else
+                                    (model.n_features, model.n_classes, model.dtype))
+    X = check_features(data[0], "data[0] (X)", n_features=n_features, dtype=dtype)
+    y = check_labels(data[1], "data[1] (y)", n_samples=X.shape[0], n_classes=n_classes)
     return X, y
 
 
@@ -141,8 +144,8 @@ def weight_importance(model, criterion, data=None, seed=None):
     criterion : {"magnitude", "random", "taylor", "snip", "obd"}
     data : tuple (X, y), optional
         Needed by ``taylor``, ``snip`` and ``obd``.
-    seed : int, np.random.Generator or None
-        Used by ``random`` only (None: fresh randomness).
+    seed : int >= 0, np.random.Generator or None
+        Used by ``random`` only (None: fresh randomness); checked for every criterion.
 
     Returns
     -------
@@ -151,10 +154,10 @@ def weight_importance(model, criterion, data=None, seed=None):
     """
     check_model(model)
     check_choice(criterion, "criterion", WEIGHT_CRITERIA)
+    rng = check_seed(seed)  # a bad seed is an error even where it goes unused
     if criterion == "magnitude":
         return [np.abs(layer.W * layer.mask).astype(np.float64) for layer in model.layers]
     if criterion == "random":
-        rng = check_seed(seed)
         return [rng.random(layer.W.shape) for layer in model.layers]
     X, y = check_data(model, data, f"criterion={criterion!r}")
     if criterion in ("taylor", "snip"):
@@ -180,8 +183,8 @@ def neuron_importance(model, criterion, data=None, seed=None):
     criterion : {"l1", "l2", "activation", "apoz", "taylor", "random"}
     data : tuple (X, y), optional
         Needed by ``activation``, ``apoz`` and ``taylor``.
-    seed : int, np.random.Generator or None
-        Used by ``random`` only.
+    seed : int >= 0, np.random.Generator or None
+        Used by ``random`` only; checked for every criterion.
 
     Returns
     -------
@@ -191,13 +194,13 @@ def neuron_importance(model, criterion, data=None, seed=None):
     """
     check_model(model)
     check_choice(criterion, "criterion", NEURON_CRITERIA)
+    rng = check_seed(seed)  # a bad seed is an error even where it goes unused
     hidden = model.layers[:-1]
     if criterion in ("l1", "l2"):
         order = 1 if criterion == "l1" else 2
         return [np.linalg.norm((layer.W * layer.mask).astype(np.float64), ord=order, axis=0)
                 for layer in hidden]
     if criterion == "random":
-        rng = check_seed(seed)
         return [rng.random(layer.fan_out) for layer in hidden]
     X, y = check_data(model, data, f"criterion={criterion!r}")
     acts = model._forward(X)

@@ -8,6 +8,14 @@ so halves go to the even count); an int prunes exactly that many.
 Ties: entries are ranked by score with a stable sort over their position in
 row-major (C) order, layer after layer, so among equal scores the entry that
 comes first is pruned first. Same model, same amount, same mask, every time.
+
+History: every pruning step goes through :func:`commit_masks`, which keeps
+``model.mask_history`` so that entry ``k`` is the state (masks *and* weights)
+the model was in right before step ``k + 1`` began, training in between
+included; the latest entry holds the state right after the latest step (until
+the next step refreshes it). :func:`undo` therefore returns exactly to the
+model as it was before the latest step, fine-tuning kept, and
+``rewind(model, 0)`` to the model before any pruning.
 """
 from __future__ import annotations
 
@@ -17,13 +25,21 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def as_scalar(value):
+    """A numpy scalar or 0-d array as the Python number it holds; anything else unchanged."""
+    if isinstance(value, (np.generic, np.ndarray)) and np.ndim(value) == 0:
+        return value.item()
+    return value
+
+
 def resolve_amount(amount, n_available, name="amount"):
     """Turn `amount` into a count of entries to prune.
 
     Parameters
     ----------
     amount : float in [0, 1] or int in [0, n_available]
-        Fraction of the still-unpruned entries, or an exact count.
+        Fraction of the still-unpruned entries, or an exact count. Numpy
+        scalars and 0-d arrays count as the number they hold.
     n_available : int
         Number of entries still unpruned.
     name : str
@@ -33,6 +49,7 @@ def resolve_amount(amount, n_available, name="amount"):
     -------
     int
     """
+    amount = as_scalar(amount)
     if isinstance(amount, bool) or not isinstance(amount, numbers.Real):
         raise TypeError(f"{name} must be a float in [0, 1] or an int count, got {amount!r}")
     if isinstance(amount, numbers.Integral):
@@ -44,6 +61,37 @@ def resolve_amount(amount, n_available, name="amount"):
     if not (np.isfinite(amount) and 0.0 <= amount <= 1.0):
         raise ValueError(f"{name} must be in [0, 1] or a count <= {n_available}, got {amount!r}")
     return int(round(amount * n_available))
+
+
+def rank_order(scores, eligible=None):
+    """Flat indices of the eligible entries in pruning order: lowest score first.
+
+    Ties keep their position order (a stable sort over the row-major flat
+    index), so the order is the same every time.
+
+    Parameters
+    ----------
+    scores : ndarray, any shape
+        Importance scores; lower means pruned first. NaN is an error.
+    eligible : bool ndarray of the same shape (or size), optional
+        Entries to rank (the still-unpruned ones). Default: all.
+
+    Returns
+    -------
+    int64 ndarray of shape (n_eligible,)
+        Indices into ``scores.ravel()``.
+    """
+    scores = np.asarray(scores)
+    if np.isnan(scores).any():
+        raise ValueError("importance scores contain NaN; check the data and the model's weights")
+    if eligible is None:
+        return np.argsort(scores.ravel(), kind="stable")
+    eligible = np.asarray(eligible, dtype=bool).ravel()
+    if eligible.size != scores.size:
+        raise ValueError(f"eligible must hold one entry per score ({scores.size}), "
+                         f"got {eligible.size}")
+    candidates = np.flatnonzero(eligible)
+    return candidates[np.argsort(scores.ravel()[candidates], kind="stable")]
 
 
 def select_lowest(scores, k, eligible=None):
@@ -63,22 +111,22 @@ def select_lowest(scores, k, eligible=None):
     bool ndarray of the shape of `scores`, with exactly `k` True entries.
     """
     scores = np.asarray(scores)
-    if np.isnan(scores).any():
-        raise ValueError("importance scores contain NaN; check the data and the model's weights")
-    flat_eligible = (np.ones(scores.size, dtype=bool) if eligible is None
-                     else np.asarray(eligible, dtype=bool).ravel())
-    candidates = np.flatnonzero(flat_eligible)
-    if k > candidates.size:
-        raise ValueError(f"cannot select {k} entries, only {candidates.size} are eligible")
-    chosen = candidates[np.argsort(scores.ravel()[candidates], kind="stable")[:k]]
+    order = rank_order(scores, eligible)
+    if k > order.size:
+        raise ValueError(f"cannot select {k} entries, only {order.size} are eligible")
     out = np.zeros(scores.size, dtype=bool)
-    out[chosen] = True
+    out[order[:k]] = True
     return out.reshape(scores.shape)
 
 
 @dataclass
 class PruningStep:
-    """One entry of ``model.mask_history``: the model's state after a pruning step.
+    """One entry of ``model.mask_history``: the model's state at the end of a pruning step.
+
+    "The end" of step k is the moment step k + 1 begins: entry k is recorded
+    right after step k and refreshed (masks and weights) when the next step
+    begins, so it includes any training done in between. Entry 0 (``"initial"``)
+    is the state right before the first step.
 
     Attributes
     ----------
@@ -87,7 +135,7 @@ class PruningStep:
     masks, bias_masks : list of bool ndarray
         Copies of every layer's ``mask`` and ``bias_mask``.
     weights, biases : list of ndarray
-        Copies of every layer's ``W`` and ``b`` at that moment.
+        Copies of every layer's ``W`` and ``b``.
     """
 
     label: str
@@ -103,8 +151,9 @@ class PruningStep:
 
     @property
     def sparsity(self):
+        """Fraction of weights pruned in this entry (0.0 for a model with no weights)."""
         total = sum(m.size for m in self.masks)
-        return 1.0 - sum(int(np.count_nonzero(m)) for m in self.masks) / total
+        return 1.0 - sum(int(np.count_nonzero(m)) for m in self.masks) / total if total else 0.0
 
 
 def _snapshot(model, label):
@@ -112,6 +161,14 @@ def _snapshot(model, label):
                        [layer.bias_mask.copy() for layer in model.layers],
                        [layer.W.copy() for layer in model.layers],
                        [layer.b.copy() for layer in model.layers])
+
+
+def _check_shapes(model, entry):
+    if [w.shape for w in entry.weights] != [layer.W.shape for layer in model.layers]:
+        raise ValueError(f"the model's layer shapes {[layer.W.shape for layer in model.layers]} "
+                         f"differ from those recorded in model.mask_history "
+                         f"{[w.shape for w in entry.weights]}; the history belongs to another "
+                         f"model (clear it with model.mask_history = [])")
 
 
 def mask_history(model):
@@ -124,8 +181,11 @@ def mask_history(model):
 def commit_masks(model, masks, bias_masks=None, label="masks set"):
     """Install new masks on `model`, zero the pruned weights, and record the step.
 
-    The first call also records the state before it as entry 0 (``"initial"``),
-    so ``rewind(model, 0)`` always returns to the unpruned model.
+    Before the new masks go in, the latest history entry is refreshed with the
+    model's current masks and weights (training since that step included), so
+    that :func:`undo` returns to exactly this state. The first call records it
+    as entry 0 (``"initial"``), so ``rewind(model, 0)`` always returns to the
+    model as it was before any pruning.
 
     Parameters
     ----------
@@ -156,6 +216,10 @@ def commit_masks(model, masks, bias_masks=None, label="masks set"):
     history = mask_history(model)
     if not history:
         history.append(_snapshot(model, "initial"))
+    else:
+        _check_shapes(model, history[-1])
+        fresh = _snapshot(model, history[-1].label)
+        history[-1].__dict__.update(fresh.__dict__)  # in place: callers may hold the entry
     for layer, m, bm in zip(layers, masks, bias_masks):
         layer.mask = np.array(m, dtype=bool, copy=True)
         layer.bias_mask = np.array(bm, dtype=bool, copy=True)
@@ -167,12 +231,17 @@ def commit_masks(model, masks, bias_masks=None, label="masks set"):
 def rewind(model, step=-2):
     """Restore masks *and* weights to history entry `step`, dropping later entries.
 
+    Entry ``k`` is the state right before pruning step ``k + 1`` began (training
+    in between included); the latest entry is the state right after the latest
+    step, so rewinding to it (``step=-1``) drops any training done since.
+
     Parameters
     ----------
     model : MLP
     step : int
         Index into ``model.mask_history``; the default ``-2`` undoes the latest
-        pruning step, ``0`` returns to the state before any pruning.
+        pruning step (see :func:`undo`), ``0`` returns to the state before any
+        pruning.
 
     Returns
     -------
@@ -186,9 +255,7 @@ def rewind(model, step=-2):
         raise ValueError(f"step must index model.mask_history ({len(history)} entries), got {step}")
     index = step % len(history)
     entry = history[index]
-    if [w.shape for w in entry.weights] != [layer.W.shape for layer in model.layers]:
-        raise ValueError("the model's layer shapes changed since this entry was recorded; "
-                         "cannot rewind")
+    _check_shapes(model, entry)
     for layer, m, bm, w, b in zip(model.layers, entry.masks, entry.bias_masks, entry.weights,
                                   entry.biases):
         layer.mask, layer.bias_mask = m.copy(), bm.copy()
@@ -199,7 +266,14 @@ def rewind(model, step=-2):
 
 
 def undo(model):
-    """Undo the latest pruning step (masks and weights); see :func:`rewind`."""
+    """Undo the latest pruning step: masks and weights return to what they were
+    right before it, training done before that step included; see :func:`rewind`.
+
+    Returns
+    -------
+    PruningStep
+        The entry now in force (the latest one).
+    """
     if len(mask_history(model)) < 2:
         raise ValueError("nothing to undo: model.mask_history records no pruning step")
     return rewind(model, -2)

@@ -5,15 +5,23 @@ weights (column j of ``layers[i].W``), its bias (``layers[i].b[j]``) and its
 outgoing weights (row j of ``layers[i + 1].W``). The unit then outputs f(0) to
 nobody, and :func:`minprune.shrink` can cut it out of the matrices for real.
 The output layer is never pruned: its units are the classes.
+
+Scores are computed on the *masked* weights: an incoming weight already pruned
+(by weight pruning, or because the unit that fed it was removed) counts as 0.
+That is also what ``torch.nn.utils.prune.ln_structured`` scores (``module.weight``,
+which is ``weight_orig * weight_mask``), so ``prune_neurons(..., "l2", "layer")``
+picks torch's units in every round, not only the first (checked against torch on
+a three-hidden-layer network, with neuron rounds after weight pruning, in
+``tests/test_torch_parity.py``).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice
+from .._validation import _describe, check_choice
 from ..model import check_model
 from .criteria import NEURON_CRITERIA, neuron_importance
-from .masks import commit_masks, resolve_amount, select_lowest
+from .masks import as_scalar, commit_masks, resolve_amount, select_lowest
 from .weights import SCOPES, LayerPruning, PruningReport, layer_collapse_guard
 
 
@@ -41,6 +49,48 @@ def active_units(model):
     return [layer.bias_mask | layer.mask.any(axis=0) for layer in model.layers[:-1]]
 
 
+def unit_masks(model, units):
+    """New masks with the given hidden units removed; `model` is not changed.
+
+    Removing unit j of hidden layer i masks its incoming weights (column j of
+    ``layers[i].W``), its bias (``layers[i].b[j]``) and its outgoing weights
+    (row j of ``layers[i + 1].W``). Install the result with
+    :func:`~minprune.pruning.masks.commit_masks`.
+
+    Parameters
+    ----------
+    model : MLP
+    units : sequence of bool ndarray
+        One per hidden layer, of shape (fan_out,): True for a unit to remove.
+
+    Returns
+    -------
+    masks, bias_masks : list of bool ndarray
+        One per layer (output layer included), the model's current masks with
+        the removed units' entries set to False.
+    """
+    check_model(model)
+    hidden = model.layers[:-1]
+    if (isinstance(units, (str, bytes)) or not hasattr(units, "__len__")
+            or len(units) != len(hidden)):
+        raise ValueError(f"units must hold one bool array per hidden layer ({len(hidden)}), "
+                         f"got {_describe(units)}")
+    checked = []
+    for i, (layer, u) in enumerate(zip(hidden, units)):
+        u = np.asarray(u)
+        if u.dtype != bool or u.shape != layer.b.shape:
+            raise ValueError(f"units[{i}] must be a bool array of shape {layer.b.shape}, "
+                             f"got {_describe(u)}")
+        checked.append(u)
+    masks = [layer.mask.copy() for layer in model.layers]
+    bias_masks = [layer.bias_mask.copy() for layer in model.layers]
+    for i, u in enumerate(checked):
+        masks[i][:, u] = False
+        bias_masks[i][u] = False
+        masks[i + 1][u, :] = False
+    return masks, bias_masks
+
+
 def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, seed=None):
     """Prune whole hidden units in place; return a per-layer report.
 
@@ -56,9 +106,14 @@ def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, se
         ``"global"``); an int prunes exactly that many.
     criterion : {"l2", "l1", "activation", "apoz", "taylor", "random"}
         Unit importance, see :mod:`minprune.pruning.criteria`; lowest pruned
-        first. With ``"l2"`` and ``scope="layer"`` the units are exactly those
-        torch's ``ln_structured(linear, "weight", amount, n=2, dim=0)`` picks on
-        each hidden layer (torch's ``weight`` is our ``W.T``).
+        first, scored on the masked weights. With ``"l2"`` and ``scope="layer"``
+        the units are exactly those torch's ``ln_structured(linear, "weight",
+        amount, n=2, dim=0)`` picks on each hidden layer (torch's ``weight`` is
+        our ``W.T``), round after round: torch too scores the masked weights.
+        One difference in counting: torch takes a unit whose incoming weights are
+        all masked as already pruned, we also wait for its bias (see
+        :func:`active_units`), so `amount` can count one more unit here after
+        weight pruning has emptied a whole column.
     scope : {"layer", "global"}
         ``"global"`` ranks the units of all hidden layers together and always
         keeps at least one unit per hidden layer (a layer with no unit would cut
@@ -77,6 +132,7 @@ def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, se
     check_choice(scope, "scope", SCOPES)
     check_choice(criterion, "criterion", NEURON_CRITERIA)
     check_model(model)
+    amount = as_scalar(amount)
     if len(model.layers) < 2:
         raise ValueError(f"model has no hidden layer to prune: {model!r}")
     active = active_units(model)
@@ -99,12 +155,7 @@ def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, se
                              f"so at most {n_eligible} can be pruned")
         flat = select_lowest(np.concatenate(scores), k, eligible=np.concatenate(eligible))
         chosen = np.split(flat, np.cumsum([s.size for s in scores])[:-1])
-    masks = [layer.mask.copy() for layer in model.layers]
-    bias_masks = [layer.bias_mask.copy() for layer in model.layers]
-    for i, units in enumerate(chosen):
-        masks[i][:, units] = False
-        bias_masks[i][units] = False
-        masks[i + 1][units, :] = False
+    masks, bias_masks = unit_masks(model, chosen)
     commit_masks(model, masks, bias_masks, label=f"neurons {criterion}/{scope} amount={amount!r}")
     rows = [LayerPruning(f"layers[{i}]", (a.size,), int(np.count_nonzero(c)),
                          int(a.size - np.count_nonzero(a)), a.size)

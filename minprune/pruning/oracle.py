@@ -97,10 +97,13 @@ def rankdata(x):
 
 
 def spearman(a, b):
-    """Spearman rank correlation of two equally long arrays (NaN if either is constant)."""
+    """Spearman rank correlation of two equally long arrays (NaN if either is constant or
+    has fewer than 2 entries)."""
     ra, rb = rankdata(a), rankdata(b)
     if ra.size != rb.size:
         raise ValueError(f"spearman needs arrays of equal size, got {ra.size} and {rb.size}")
+    if ra.size < 2:
+        return float("nan")
     ra -= ra.mean()
     rb -= rb.mean()
     denom = np.sqrt((ra @ ra) * (rb @ rb))

@@ -213,7 +213,7 @@ def n_m_mask(scores, mask, n, m):
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(m)[None, :, None], axis=1)
     keep = (ranks >= m - n) & live  # the n highest of each group, if live
-    return keep.reshape(-1, mask.shape[1])[:fan_in]
+    return keep.reshape(-1, mask.shape[1])[:fan_in] if mask.size else mask.copy()
 
 
 @dataclass
@@ -275,7 +275,7 @@ def prune_n_m(model, n=2, m=4, *, criterion="magnitude", layers=None, data=None,
         Indices into ``model.layers``; default all layers, output included.
     data : tuple (X, y), optional
         For criteria that need data.
-    seed : int, optional
+    seed : int >= 0, np.random.Generator or None
         For the ``"random"`` criterion.
 
     Returns
@@ -288,11 +288,8 @@ def prune_n_m(model, n=2, m=4, *, criterion="magnitude", layers=None, data=None,
     if not isinstance(criterion, str):
         raise TypeError(f"criterion must be a string such as 'magnitude', "
                         f"got {_describe(criterion)}")
-    if criterion == "magnitude":
-        scores = [np.abs(layer.W) for layer in model.layers]
-    else:
-        from .criteria import weight_importance
-        scores = weight_importance(model, criterion, data=data, seed=seed)
+    from .criteria import weight_importance
+    scores = weight_importance(model, criterion, data=data, seed=seed)
     from ..metrics import layer_names
     names = layer_names(model)
     masks = [layer.mask for layer in model.layers]

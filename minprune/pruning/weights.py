@@ -17,7 +17,7 @@ from .._table import html_table, text_table
 from .._validation import check_choice, check_float
 from ..model import check_model
 from .criteria import WEIGHT_CRITERIA, weight_importance
-from .masks import commit_masks, resolve_amount, select_lowest
+from .masks import as_scalar, commit_masks, rank_order, resolve_amount, select_lowest
 
 SCOPES = ("layer", "global")
 
@@ -48,8 +48,8 @@ class LayerPruning:
 
     @property
     def sparsity(self):
-        """Fraction of the layer's entries that are pruned, in [0, 1]."""
-        return self.pruned_total / self.size
+        """Fraction of the layer's entries that are pruned, in [0, 1] (0.0 for an empty layer)."""
+        return self.pruned_total / self.size if self.size else 0.0
 
 
 @dataclass
@@ -78,8 +78,9 @@ class PruningReport:
 
     @property
     def sparsity(self):
-        """Fraction of all counted entries (over the reported layers) that are pruned."""
-        return sum(r.pruned_total for r in self.rows) / sum(r.size for r in self.rows)
+        """Fraction of the reported entries that are pruned (0.0 when there are none)."""
+        size = sum(r.size for r in self.rows)
+        return sum(r.pruned_total for r in self.rows) / size if size else 0.0
 
     def _table(self):
         header = ("layer", "units" if self.kind == "neurons" else "shape", "pruned now",
@@ -103,12 +104,18 @@ class PruningReport:
         return html_table(header, body + [total], title=self._title(), total=True)
 
 
+def _guard_floor(masks, min_density):
+    """Weights the layer-collapse guard keeps in each layer: ``max(1, ceil(min_density * size))``,
+    or all the layer's unpruned weights if fewer remain."""
+    return [min(int(np.count_nonzero(m)), max(1, math.ceil(min_density * m.size))) for m in masks]
+
+
 def layer_collapse_guard(masks, scores, min_density):
     """Eligibility that protects each layer's best weights from a global ranking.
 
     Each layer keeps at least ``max(1, ceil(min_density * size))`` weights (or all
     its unpruned weights, if fewer remain): its highest-scoring ones, ranked with
-    the same stable order as :func:`~minprune.pruning.masks.select_lowest`, are
+    the same stable order as :func:`~minprune.pruning.masks.rank_order`, are
     made ineligible. A global selection that does not touch them is therefore
     unchanged by the guard.
 
@@ -126,15 +133,52 @@ def layer_collapse_guard(masks, scores, min_density):
         True where a weight may be pruned.
     """
     eligible = []
-    for m, s in zip(masks, scores):
-        keep = min(int(np.count_nonzero(m)), max(1, math.ceil(min_density * m.size)))
-        candidates = np.flatnonzero(m.ravel())
-        order = candidates[np.argsort(s.ravel()[candidates], kind="stable")]
+    for m, s, keep in zip(masks, scores, _guard_floor(masks, min_density)):
+        order = rank_order(s, eligible=m)
         e = m.ravel().copy()
         if keep:
             e[order[len(order) - keep:]] = False
         eligible.append(e.reshape(m.shape))
     return eligible
+
+
+def max_sparsity(model, scope="global", min_density=0.01):
+    """The highest weight sparsity :func:`prune_weights` can reach on `model` from its masks.
+
+    With ``scope="global"`` the layer-collapse guard keeps at least
+    ``max(1, ceil(min_density * size))`` weights in every layer (or all the
+    layer's unpruned weights, if fewer remain), so sparsity 1.0 is out of reach;
+    ``min_density=0`` switches the guard off. ``scope="layer"`` has no guard:
+    every layer can be pruned entirely.
+
+    Parameters
+    ----------
+    model : MLP
+    scope : {"global", "layer"}
+    min_density : float in [0, 1), default 0.01
+        As in :func:`prune_weights`.
+
+    Returns
+    -------
+    float in [0, 1]
+        Fraction of all weights pruned at most (0.0 for a model with no weights).
+
+    Examples
+    --------
+    A 8-16-3 MLP keeps 2 of its 128 first-layer weights and 1 of its 48
+    output weights: ``max_sparsity(MLP([8, 16, 3])) == 173 / 176``.
+    """
+    check_model(model)
+    check_choice(scope, "scope", SCOPES)
+    min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
+                              high_inclusive=False)
+    masks = [layer.mask for layer in model.layers]
+    total = sum(m.size for m in masks)
+    if not total:
+        return 0.0
+    guarded = scope == "global" and min_density > 0  # as in prune_weights
+    kept = sum(_guard_floor(masks, min_density)) if guarded else 0
+    return (total - kept) / total
 
 
 def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=None, seed=None,
@@ -148,7 +192,8 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
         zeroed and the step is recorded in ``model.mask_history``). Biases are
         never pruned here.
     amount : float in [0, 1], int, or a sequence of them (one per layer)
-        A float prunes ``round(amount * n)`` of the ``n`` weights *still unpruned*
+        Numpy scalars and 0-d arrays count as numbers. A float prunes
+        ``round(amount * n)`` of the ``n`` weights *still unpruned*
         (per layer for ``scope="layer"``, over all layers for ``"global"``); an
         int prunes exactly that many. Already-pruned weights are never eligible.
         With ``scope="layer"``, a sequence gives each layer its own amount, e.g.
@@ -185,13 +230,15 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
     Raises
     ------
     ValueError
-        When the guard leaves fewer prunable weights than `amount` asks for.
+        When the guard leaves fewer prunable weights than `amount` asks for;
+        :func:`max_sparsity` tells the highest sparsity it allows.
     """
     check_choice(scope, "scope", SCOPES)
     check_choice(criterion, "criterion", WEIGHT_CRITERIA)
     min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
                               high_inclusive=False)
     check_model(model)
+    amount = as_scalar(amount)
     masks = [layer.mask for layer in model.layers]
     available = [int(np.count_nonzero(m)) for m in masks]
     # resolve the amount before any (possibly costly) scoring, so bad input fails fast
@@ -204,7 +251,7 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
                              f"got {len(amount)}")
         counts = [resolve_amount(a, n, name=f"amount[{i}]")
                   for i, (a, n) in enumerate(zip(amount, available))]
-        amount = list(amount)
+        amount = [as_scalar(a) for a in amount]
     elif scope == "layer":
         resolve_amount(amount, max(available))
         counts = [resolve_amount(amount, n, name=f"amount (for layers[{i}])")
