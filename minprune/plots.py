@@ -28,6 +28,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from matplotlib.transforms import offset_copy
 
 from ._validation import check_choice, check_features, check_int, check_labels, check_seed
+from .metrics import _si, sparsity
 from .model import MLP, check_model
 from .pruning.structured import live_units
 
@@ -285,9 +286,10 @@ def network_diagram(model, *, max_neurons_per_layer=16, max_connections=400, pru
     ax.set_xlim(-0.4, len(sizes) - 0.6)
     ax.set_ylim(bottom - 0.06, -bottom + 0.06)
     ax.set_axis_off()
-    sparsity = 1 - counts.connections_active / counts.connections_total
     if title is None:
-        title = f"MLP {' → '.join(map(str, sizes))}: {sparsity:.1%} of weights pruned"
+        title = f"MLP {' → '.join(map(str, sizes))}: " + (
+            f"{sparsity(model):.1%} of weights pruned" if counts.connections_total
+            else "no weights left")  # a hidden layer with no units: shrink after pruning all
         if len(title) > _WRAP_TITLE:
             title = title.replace(": ", "\n", 1)
     subtitle = _diagram_subtitle(counts)
@@ -334,6 +336,8 @@ def _diagram_subtitle(c):
     if c.drawn_active < c.candidates_active:
         drawn = (f"{_fmt(c.drawn_active)} of {_fmt(c.candidates_active)} remaining connections"
                  f"{between} drawn, sampled at random")
+    elif c.connections_active == 0:
+        drawn = "no connections remain"
     else:
         drawn = f"all {_fmt(c.candidates_active)} remaining connections{between} drawn"
     lines = [drawn]
@@ -418,8 +422,8 @@ def weight_histogram(model_or_weights, *, before=None, layer=None, bins=60, log=
     ax.stairs(counts, edges, fill=True, color=POSITIVE, alpha=0.85, baseline=baseline,
               label=f"after: {_fmt(kept.size)} kept", gid="after")
     ax.axvline(0, color=INK, lw=0.6, ls=":")
-    ax.plot([], [], ls="", label=f"+ {_fmt(n_pruned)} pruned ({n_pruned / total:.1%}), "
-                                 "exact zeros, not drawn")
+    share = f" ({n_pruned / total:.1%})" if total else ""  # a zero-width layer has no weights
+    ax.plot([], [], ls="", label=f"+ {_fmt(n_pruned)} pruned{share}, exact zeros, not drawn")
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("weight value")
@@ -448,7 +452,8 @@ def mask_heatmap(model, *, layers=None, ax=None):
     Returns
     -------
     Figure
-        Panel ``j`` holds ``model.layers[layers[j]].mask`` as its image array.
+        Panel ``j`` holds ``model.layers[layers[j]].mask`` as its image array (no
+        image when that mask is empty, beside a hidden layer with no units).
     """
     check_model(model)
     n = len(model.layers)
@@ -463,10 +468,14 @@ def mask_heatmap(model, *, layers=None, ax=None):
     cmap = ListedColormap(["white", INK])
     for a, i in zip(axes, layers):
         mask = model.layers[i].mask
-        a.imshow(mask.astype(np.uint8), cmap=cmap, vmin=0, vmax=1, interpolation="nearest",
-                 aspect="auto")
-        a.set_title(f"layer {i % n}: {mask.shape[0]} × {mask.shape[1]}\n"
-                    f"{1 - mask.mean():.1%} pruned", fontsize=10)
+        if mask.size:
+            a.imshow(mask.astype(np.uint8), cmap=cmap, vmin=0, vmax=1, interpolation="nearest",
+                     aspect="auto")
+            share = f"{1 - mask.mean():.1%} pruned"
+        else:  # next to a hidden layer with no units left: nothing to draw
+            a.set(xticks=[], yticks=[])
+            share = "no weights"
+        a.set_title(f"layer {i % n}: {mask.shape[0]} × {mask.shape[1]}\n{share}", fontsize=10)
         a.set_xlabel("unit (column of W)")
         a.set_ylabel("input (row of W)")
     fig.legend(handles=[Patch(facecolor=INK, label="kept"),
@@ -688,10 +697,10 @@ def latency_vs_flops(records, *, reference=None, ax=None):
     markers = [MARKERS[j % len(MARKERS)] for j in range(len(names))]
     for f, t, name, color, marker in zip(flops, latency, names, colors, markers):
         ax.plot([f], [t], ls="", marker=marker, ms=9, mfc=color, mec=INK, mew=0.8, alpha=0.9,
-                zorder=3, label=f"{name}\n{_count(f)} FLOPs, {_ms(t)} ms", gid="record")
+                zorder=3, label=f"{name}\n{_si(f)} FLOPs, {_ms(t)} ms", gid="record")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    for axis, fmt in ((ax.xaxis, _count), (ax.yaxis, _ms)):
+    for axis, fmt in ((ax.xaxis, _si), (ax.yaxis, _ms)):
         axis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
         axis.set_major_formatter(FuncFormatter(lambda v, _, fmt=fmt: fmt(v)))
         axis.set_minor_formatter(NullFormatter())
@@ -703,14 +712,6 @@ def latency_vs_flops(records, *, reference=None, ax=None):
     ax.grid(alpha=0.3, which="major")
     ax.grid(alpha=0.1, which="minor")
     return ax
-
-
-def _count(n):
-    """A count in short form: 950, 17k, 1.5M, 2G."""
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= scale:
-            return f"{n / scale:.3g}{suffix}"
-    return f"{n:.3g}"
 
 
 def _ms(t):
@@ -772,17 +773,15 @@ def decision_boundary(model, X, y, *, resolution=200, title=None, ax=None):
                    edgecolor="white", linewidth=0.5, label=f"class {c}")
     if title is None:
         acc = float(np.mean(model.predict(X) == y))
-        title = f"accuracy {acc:.1%}, sparsity {_model_sparsity(model):.0%}"
+        # no weights at all once shrink has removed every hidden unit: no sparsity to give
+        has_weights = any(layer.mask.size for layer in model.layers)
+        title = f"accuracy {acc:.1%}, " + (f"sparsity {sparsity(model):.0%}" if has_weights
+                                            else "no weights left")
     ax.set_title(title)
     ax.set_xlabel("feature 0")
     ax.set_ylabel("feature 1")
     ax.legend(frameon=False, fontsize=8, loc="best")
     return ax
-
-
-def _model_sparsity(model):
-    total = sum(layer.mask.size for layer in model.layers)
-    return 1 - sum(int(np.count_nonzero(layer.mask)) for layer in model.layers) / total
 
 
 def decision_boundaries(models, X, y, *, resolution=200, ax=None):

@@ -22,18 +22,20 @@ from __future__ import annotations
 
 import html
 import io
+import numbers
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_choice, check_features, check_float, check_int, check_labels
+from ._validation import _describe, check_choice, check_float, check_int
+from .datasets import check_dataset
 from .metrics import report, sparsity
-from .model import MLP
+from .model import MLP, check_model
 from .pruning.criteria import NEEDS_DATA, NEURON_CRITERIA, WEIGHT_CRITERIA, neuron_importance, \
     weight_importance
-from .pruning.masks import commit_masks, resolve_amount
-from .pruning.neurons import active_units
+from .pruning.masks import commit_masks, rank_order, resolve_amount
+from .pruning.neurons import active_units, unit_masks
 from .pruning.weights import layer_collapse_guard, prune_weights
 
 KINDS = ("weights", "neurons")
@@ -54,12 +56,10 @@ class _Ranking:
     """
 
     def __init__(self, base, kind, criterion, scope, data, seed):
-        self.kind, self.scope = kind, scope
-        self.base_masks = [layer.mask for layer in base.layers]
-        self.base_bias = [layer.bias_mask for layer in base.layers]
+        self.base, self.kind, self.scope = base, kind, scope  # base is never changed
         if kind == "weights":
             scores = weight_importance(base, criterion, data=data, seed=seed)
-            live = self.base_masks
+            live = [layer.mask for layer in base.layers]
             eligible = live
             if scope == "global" and _MIN_DENSITY > 0:
                 eligible = layer_collapse_guard(live, scores, _MIN_DENSITY)
@@ -70,10 +70,10 @@ class _Ranking:
         self.available = [int(np.count_nonzero(m)) for m in live]
         self.sizes = [s.size for s in scores]
         if scope == "layer":
-            self.orders = [_order(s, e) for s, e in zip(scores, eligible)]
+            self.orders = [rank_order(s, e) for s, e in zip(scores, eligible)]
         else:
-            self.order = _order(np.concatenate([s.ravel() for s in scores]),
-                                np.concatenate([e.ravel() for e in eligible]))
+            self.order = rank_order(np.concatenate([s.ravel() for s in scores]),
+                                    np.concatenate([e.ravel() for e in eligible]))
 
     def chosen(self, amount):
         """Per layer, a flat bool array of the entries pruned at `amount`; and a note."""
@@ -96,23 +96,11 @@ class _Ranking:
     def masks(self, amount):
         """``(masks, bias_masks, note)`` at `amount`, a fraction of what is unpruned."""
         chosen, note = self.chosen(amount)
-        masks = [m.copy() for m in self.base_masks]
-        bias = [b.copy() for b in self.base_bias]
-        if self.kind == "weights":
-            for m, c in zip(masks, chosen):
-                m &= ~c.reshape(m.shape)
-        else:
-            for i, units in enumerate(chosen):
-                masks[i][:, units] = False
-                bias[i][units] = False
-                masks[i + 1][units, :] = False
-        return masks, bias, note
-
-
-def _order(scores, eligible):
-    """Flat indices of the eligible entries, lowest score first, ties by position."""
-    candidates = np.flatnonzero(np.asarray(eligible).ravel())
-    return candidates[np.argsort(np.asarray(scores).ravel()[candidates], kind="stable")]
+        if self.kind == "neurons":
+            return (*unit_masks(self.base, chosen), note)
+        masks = [layer.mask & ~c.reshape(layer.mask.shape)
+                 for layer, c in zip(self.base.layers, chosen)]
+        return masks, [layer.bias_mask.copy() for layer in self.base.layers], note
 
 
 @dataclass
@@ -154,11 +142,20 @@ class _Lab:
     """A private copy of the model, the data, and the cached pruning orders."""
 
     def __init__(self, model, data, seed):
-        if not isinstance(model, MLP):
-            raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
+        check_model(model)
+        data = check_dataset(data)
+        if data.n_features != model.n_features:
+            raise ValueError(f"data has {data.n_features} features, the model takes "
+                             f"{model.n_features}")
+        if data.n_classes > model.n_classes:
+            raise ValueError(f"data has labels up to {data.n_classes - 1}, the model has "
+                             f"{model.n_classes} classes")
         self.base = model.copy()
         self.base.__dict__.pop("mask_history", None)
-        self.X_train, self.y_train, self.X_test, self.y_test = _check_data(data, model)
+        # features in the model's dtype once, not at every evaluation
+        self.X_train = data.X_train.astype(model.dtype, copy=False)
+        self.X_test = data.X_test.astype(model.dtype, copy=False)
+        self.y_train, self.y_test = data.y_train, data.y_test
         self.seed = seed
         self.dense_accuracy = self.base.score(self.X_test, self.y_test)
         self._rankings = {}
@@ -200,36 +197,33 @@ class _Lab:
         return np.array([self.prune(kind, criterion, scope, a).accuracy for a in amounts])
 
 
-def _check_data(data, model):
-    if isinstance(data, (str, bytes)) or not isinstance(data, tuple) or len(data) != 4:
-        raise TypeError("data must be a Dataset or a tuple (X_train, y_train, X_test, y_test), "
-                        f"got {type(data).__name__}")
-    X_train = check_features(data[0], "data.X_train", n_features=model.n_features,
-                             dtype=model.dtype)
-    y_train = check_labels(data[1], "data.y_train", n_samples=X_train.shape[0],
-                           n_classes=model.n_classes)
-    X_test = check_features(data[2], "data.X_test", n_features=model.n_features, dtype=model.dtype)
-    y_test = check_labels(data[3], "data.y_test", n_samples=X_test.shape[0],
-                          n_classes=model.n_classes)
-    return X_train, y_train, X_test, y_test
+def _fraction(value, name):
+    """`value` as a float in [0, 1]. An int is refused, since elsewhere in minprune
+    (``prune_weights``, ``prune_neurons``) an int amount is a count of entries."""
+    if isinstance(value, numbers.Integral) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a fraction in [0, 1] (a float such as 0.5), got "
+                        f"{_describe(value)}; the slider prunes fractions, not counts")
+    return check_float(value, name, low=0.0, high=1.0, low_inclusive=True)
 
 
 def _check_amounts(amounts):
+    """The slider's stops, sorted and distinct. Not ``metrics._check_sparsities``: that one
+    names its argument ``sparsities`` in errors, accepts a single number and accepts ints."""
     if isinstance(amounts, (str, bytes)) or not hasattr(amounts, "__len__"):
-        raise TypeError(f"amounts must be a sequence of fractions in [0, 1], got {amounts!r}")
-    values = sorted({check_float(a, "amounts entry", low=0.0, high=1.0, low_inclusive=True)
-                     for a in amounts})
+        raise TypeError(f"amounts must be a sequence of fractions in [0, 1], "
+                        f"got {_describe(amounts)}")
+    values = sorted({_fraction(a, "amounts entry") for a in amounts})
     if len(values) < 2:
         raise ValueError(f"amounts must hold at least two different fractions, got {amounts!r}")
     return tuple(values)
 
 
 def _check_amount(amount, amounts):
-    """`amount` as a float (an int 1 would otherwise mean 'prune one entry')."""
-    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount not in amounts:
+    amount = _fraction(amount, "amount")
+    if amount not in amounts:
         raise ValueError(f"amount must be one of the slider's amounts {list(amounts)}, "
                          f"got {amount!r}")
-    return float(amount)
+    return amount
 
 
 def _widgets_can_render():
@@ -507,14 +501,17 @@ def explore(model, data, *, amount=0.5, kind="weights", criterion=None, scope="l
         Accuracy is measured on the test part; fine-tuning and the data-driven
         criteria use the training part.
     amount : float
-        Initial slider value, one of `amounts`.
+        Initial slider value, one of `amounts`: a fraction of the weights (or
+        hidden neurons) still unpruned. Always a float here: an int, which
+        ``prune_weights`` would read as a count, is a TypeError.
     kind : {"weights", "neurons"}
     criterion : str, optional
         A criterion of the `kind` (see :mod:`minprune.pruning.criteria`).
         Default: ``"magnitude"`` for weights, ``"l2"`` for neurons.
     scope : {"layer", "global"}
     amounts : sequence of float in [0, 1]
-        The slider's stops: fractions of the weights (or hidden neurons) to prune.
+        The slider's stops: fractions of the weights (or hidden neurons) to prune
+        (floats, as for `amount`).
     finetune_epochs : int
         Epochs per click of the fine-tune button.
     lr : float
@@ -652,7 +649,7 @@ def compare(model, data, criteria=("magnitude", "random"), *, kind="weights", am
         At least two criteria of `kind`.
     kind : {"weights", "neurons"}
     amount : float
-        Initial slider value, one of `amounts`.
+        Initial slider value, one of `amounts` (a fraction, as in :func:`explore`).
     scope : {"layer", "global"}
     amounts : sequence of float in [0, 1]
     finetune_epochs : int

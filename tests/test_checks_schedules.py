@@ -121,6 +121,11 @@ def test_sparsity_and_accuracy(task):
         check_sparsity_and_accuracy(pruned, data, min_sparsity=0.5, min_accuracy=acc + 0.01)
     with pytest.raises(AssertionError, match="replace None"):
         check_sparsity_and_accuracy(None, data, min_sparsity=0.5, min_accuracy=0.5)
+    with pytest.raises(TypeError, match="data must be a pair"):
+        check_sparsity_and_accuracy(pruned, data[0], min_sparsity=0.5, min_accuracy=0.5)
+    with pytest.raises(ValueError, match=r"data\[1\] \(y\)"):
+        check_sparsity_and_accuracy(pruned, (data[0], data[1][:-1]), min_sparsity=0.5,
+                                    min_accuracy=0.5)
 
 
 def test_sparsity_and_accuracy_catches_mask_mistakes(task):

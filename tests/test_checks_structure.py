@@ -1,12 +1,17 @@
 """Exercise checks of notebooks 04-05: right answers pass, typical wrong answers fail with a hint."""
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minprune import (MLP, fit, neuron_importance, prune_n_m, prune_neurons, prune_weights, report,
                       shrink, to_sparse)
 from minprune.checks.structure import (_lowest_units, check_apoz, check_csr_break_even,
                                        check_flops_and_accuracy, check_global_units, check_n_m_mask,
-                                       check_shrink)
+                                       check_shrink, csr_break_even)
+from minprune.checks.tickets import check_csr_max_nonzeros
+from minprune.metrics import csr_nbytes
+from minprune.model import Dense
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +70,20 @@ def test_apoz_pre_activation_sign_is_caught(model, data):
     with pytest.raises(AssertionError):
         check_apoz(wrong, model, data)
 
+
+
+def test_apoz_and_flops_checks_validate_the_model_and_the_data(model, data):
+    answer = _apoz(model, data[0])
+    with pytest.raises(TypeError, match="model must be a minprune.MLP"):
+        check_apoz(answer, "model", data)
+    with pytest.raises(TypeError, match="data must be a pair"):
+        check_apoz(answer, model, data[0])
+    with pytest.raises(ValueError, match="check_apoz needs data"):
+        check_apoz(answer, model, None)
+    with pytest.raises(ValueError, match=r"data\[0\] \(X\)"):
+        check_apoz(answer, model, (data[0][:, :3], data[1]))
+    with pytest.raises(TypeError, match="data must be a pair"):
+        check_flops_and_accuracy(model, data[0], max_flops=10, min_accuracy=0.5)
 
 # ------------------------------------------------------------ check_global_units
 def _global_by_hand(model, k, criterion="l1"):
@@ -294,10 +313,48 @@ def _signed(W):
 
 # ---------------------------------------------------------- check_csr_break_even
 def _break_even(fan_in, fan_out, item=4, index=4):
+    """Brute force: the smallest sparsity at which CSR takes strictly fewer bytes than dense."""
     n = fan_in * fan_out
     for nnz in range(n, -1, -1):
-        if nnz * (item + index) + (fan_out + 1) * index <= n * item:
+        if nnz * (item + index) + (fan_out + 1) * index < n * item:
             return 1 - nnz / n
+
+
+@given(st.integers(1, 40), st.integers(1, 40), st.sampled_from([1, 2, 4, 8]),
+       st.sampled_from([2, 4, 8]))
+def test_csr_break_even_is_the_largest_count_strictly_smaller(fan_in, fan_out, item, index):
+    dense = fan_in * fan_out * item
+    if csr_nbytes(0, fan_out, item, index) >= dense:
+        with pytest.raises(ValueError, match="empty CSR"):
+            csr_break_even((fan_in, fan_out), item, index)
+        return
+    nnz = csr_break_even((fan_in, fan_out), item, index)
+    assert 0 <= nnz < fan_in * fan_out
+    assert (csr_nbytes(nnz, fan_out, item, index) < dense
+            <= csr_nbytes(nnz + 1, fan_out, item, index))
+    assert 1 - nnz / (fan_in * fan_out) == _break_even(fan_in, fan_out, item, index)
+
+
+@given(st.integers(2, 48), st.integers(1, 48), st.sampled_from([np.float32, np.float64]))
+def test_the_sparsity_and_the_count_exercises_give_one_answer(fan_in, fan_out, dtype):
+    # notebook 05 asks for the break-even as a sparsity, notebook 08 as a count
+    layer = Dense(np.zeros((fan_in, fan_out), dtype), np.zeros(fan_out, dtype))
+    item = np.dtype(dtype).itemsize
+    if csr_nbytes(0, fan_out, item) >= fan_in * fan_out * item:
+        return
+    nnz = csr_break_even((fan_in, fan_out), item)
+    assert check_csr_max_nonzeros(nnz, layer) is True
+    assert check_csr_break_even(1 - nnz / (fan_in * fan_out), (fan_in, fan_out), item) is True
+
+
+def test_csr_break_even_on_a_tie_is_one_weight_sparser():
+    # float64 64x1024: CSR with 43349 non-zeros takes exactly the dense 524,288 bytes
+    assert csr_nbytes(43349, 1024, 8) == 64 * 1024 * 8
+    assert csr_break_even((64, 1024), 8) == 43348
+    layer = Dense(np.zeros((64, 1024)), np.zeros(1024))
+    assert check_csr_max_nonzeros(43348, layer)
+    with pytest.raises(AssertionError, match="strictly"):
+        check_csr_max_nonzeros(43349, layer)
 
 
 @pytest.mark.parametrize("shape, item", [((64, 128), 4), ((128, 64), 4), ((64, 128), 8),
@@ -312,7 +369,7 @@ def test_csr_break_even_right_answer(shape, item):
 
 
 def test_csr_break_even_agrees_with_to_sparse():
-    # at the break-even sparsity the CSR copy of a layer really is no larger than dense
+    # at the break-even sparsity the CSR copy of a layer really is smaller than dense
     model = MLP([64, 128, 10], seed=0)
     s = _break_even(64, 128)
     n = 64 * 128
@@ -323,10 +380,10 @@ def test_csr_break_even_agrees_with_to_sparse():
     model.apply_masks()
     sp = to_sparse(model).weights[0]
     csr_bytes = sp.data.nbytes + sp.indices.nbytes + sp.indptr.nbytes
-    assert csr_bytes <= W.W.nbytes
-    W.mask.ravel()[order[-1]] = True  # one more non-zero: larger than dense
+    assert csr_bytes < W.W.nbytes
+    W.mask.ravel()[order[-1]] = True  # one more non-zero: no longer smaller
     sp = to_sparse(model).weights[0]
-    assert sp.data.nbytes + sp.indices.nbytes + sp.indptr.nbytes > W.W.nbytes
+    assert sp.data.nbytes + sp.indices.nbytes + sp.indptr.nbytes >= W.W.nbytes
 
 
 def test_csr_break_even_wrong_answers():
@@ -341,11 +398,13 @@ def test_csr_break_even_wrong_answers():
         check_csr_break_even(wrong_rows, shape)
     with pytest.raises(AssertionError, match="density"):
         check_csr_break_even(1 - s, shape)
-    with pytest.raises(AssertionError, match="more bytes"):
+    with pytest.raises(AssertionError, match="as many bytes"):
         check_csr_break_even(s - 0.05, shape)
     with pytest.raises(AssertionError, match="SMALLEST"):
         check_csr_break_even(s + 0.05, shape)
     with pytest.raises(AssertionError, match="replace None"):
         check_csr_break_even(None, shape)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="shape"):
         check_csr_break_even(s, 64)
+    with pytest.raises(ValueError, match="never smaller"):
+        check_csr_break_even(0.9, (1, 4))  # 16 bytes dense, 20 bytes of row pointers

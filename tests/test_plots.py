@@ -272,12 +272,14 @@ def test_diagrams_side_by_side_keep_their_text_to_themselves(n_panels):
     ({"max_neurons_per_layer": 1}, ValueError),
     ({"max_connections": 0}, ValueError),
     ({"pruned": "invisible"}, ValueError),
-    ({"seed": -1}, TypeError),
+    ({"seed": -1}, ValueError),
+    ({"seed": "zero"}, TypeError),
     ({"ax": "axes"}, TypeError),
 ])
 def test_diagram_bad_arguments(small, kwargs, error):
+    (name,) = kwargs
     model = kwargs.pop("model", small)
-    with pytest.raises(error):
+    with pytest.raises(error, match=rf"^{name}\b"):
         plots.network_diagram(model, **kwargs)
 
 
@@ -484,8 +486,11 @@ def test_latency_labels_cannot_collide_and_ticks_are_plain_milliseconds():
 
 
 def test_short_counts_and_milliseconds():
-    assert [plots._count(n) for n in (950, 16_896, 168_960, 1.5e6, 2e9)] == \
-        ["950", "16.9k", "169k", "1.5M", "2G"]
+    # FLOPs are written as the report table writes them (metrics._si)
+    assert [plots._si(n) for n in (950, 16_896, 168_960, 1.5e6, 2e9, 0.5)] == \
+        ["950", "16.9k", "169k", "1.5M", "2G", "0.5"]
+    ax = plots.latency_vs_flops([{"name": "dense", "flops": 16_896, "latency": 1e-3}])
+    assert "dense\n16.9k FLOPs, 1 ms" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert [plots._ms(t) for t in (0.02, 0.3125, 1.5, 120, 2500)] == \
         ["0.02", "0.312", "1.5", "120", "2,500"]
 
@@ -589,3 +594,45 @@ def test_every_figure_renders_to_png(small, moons_model):
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=40)
         assert buf.getvalue()[:4] == b"\x89PNG"
+
+
+# ------------------------------------------------- a hidden layer with no units left
+@pytest.fixture
+def no_units():
+    """``shrink`` after pruning every hidden neuron: 2 -> 0 -> 0 -> 3, no weights at all."""
+    model = minprune.MLP([2, 5, 4, 3], seed=0)
+    minprune.prune_neurons(model, 1.0)
+    return model, minprune.shrink(model)
+
+
+def test_plots_of_a_model_with_a_zero_width_hidden_layer(no_units):
+    import io
+    import warnings
+
+    masked, empty = no_units
+    assert empty.layer_sizes == [2, 0, 0, 3]
+    X, y = np.random.default_rng(0).normal(size=(30, 2)), np.arange(30) % 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0, no empty-slice or singular-axis warnings
+        ax = plots.network_diagram(empty)
+        counts = ax.diagram_counts
+        assert counts.neurons_total == counts.neurons_shown == (2, 0, 0, 3)
+        assert counts.connections_total == counts.drawn_active == counts.removed_total == 0
+        assert ax.get_title().endswith("no weights left")
+        assert "hidden 1 0 neurons" in _text(ax) and "no connections remain" in _text(ax)
+        hist = plots.weight_histogram(empty, before=masked)
+        legend = [t.get_text() for t in hist.get_legend().get_texts()]
+        assert "after: 0 kept" in legend and "+ 0 pruned, exact zeros, not drawn" in legend
+        fig = plots.mask_heatmap(empty)
+        assert [a.get_title().split("\n")[1] for a in fig.axes] == ["no weights"] * 3
+        assert not any(a.images for a in fig.axes)
+        boundary = plots.decision_boundary(empty, X, y, resolution=10)
+        assert boundary.get_title().endswith("no weights left")
+        assert np.unique(boundary.images[0].get_array()).size == 1  # only the output bias is left
+        for figure in (ax.figure, hist.figure, fig, boundary.figure):
+            buf = io.BytesIO()
+            figure.savefig(buf, format="png", dpi=30)
+            assert buf.getvalue()[:4] == b"\x89PNG"
+    # the masked model before shrink draws its units hollow, all of them
+    drawn = plots.network_diagram(masked).diagram_counts
+    assert drawn.removed_total == drawn.removed_shown == 9 and drawn.connections_active == 0

@@ -223,8 +223,11 @@ def test_static_is_chosen_where_widgets_cannot_render(trained, data, monkeypatch
     ({"criterion": "l2"}, ValueError),  # a neuron criterion for weight pruning
     ({"scope": "model"}, ValueError),
     ({"amount": 0.55}, ValueError),
+    ({"amount": True}, TypeError),
+    ({"amount": "half"}, TypeError),
     ({"amounts": (0.5,)}, ValueError),
     ({"amounts": (0.0, 1.5)}, ValueError),
+    ({"amounts": 0.5}, TypeError),
     ({"finetune_epochs": 0}, ValueError),
     ({"lr": -1.0}, ValueError),
     ({"lr": "fast"}, TypeError),
@@ -232,20 +235,37 @@ def test_static_is_chosen_where_widgets_cannot_render(trained, data, monkeypatch
     ({"static": "yes"}, TypeError),
 ])
 def test_explore_bad_arguments(trained, data, kwargs, error):
-    with pytest.raises(error):
+    (name,) = kwargs
+    with pytest.raises(error, match=rf"^{name}\b"):  # the message starts with the argument's name
         widgets.explore(trained, data, **kwargs)
 
 
-def test_an_int_amount_on_the_slider_is_a_fraction_not_a_count(trained, data):
-    ex = widgets.explore(trained, data, amounts=(0, 1), amount=1, static=True)
+@pytest.mark.parametrize("kwargs", [{"amount": 1, "amounts": (0.0, 1.0)},
+                                    {"amount": np.int64(0), "amounts": (0.0, 1.0)},
+                                    {"amount": 1.0, "amounts": (0, 1)}])
+def test_an_int_amount_is_refused_since_elsewhere_it_is_a_count(trained, data, kwargs):
+    with pytest.raises(TypeError, match=r"a fraction in \[0, 1\]"):
+        widgets.explore(trained, data, static=True, **kwargs)
+    with pytest.raises(TypeError, match=r"a fraction in \[0, 1\]"):
+        widgets.compare(trained, data, static=True, **kwargs)
+
+
+def test_amount_one_prunes_everything_and_numpy_floats_are_fractions(trained, data):
+    ex = widgets.explore(trained, data, amounts=(0.0, np.float32(1.0)), amount=1.0, static=True)
     assert ex.state.amount == 1.0 and ex.state.sparsity == 1.0
+    ex = widgets.explore(trained, data, amount=np.float64(0.5), static=True)
+    assert ex.state.sparsity == pytest.approx(0.5, abs=0.01)
 
 
 def test_bad_model_data_and_criteria(trained, data):
     with pytest.raises(TypeError, match="minprune.MLP"):
         widgets.explore("model", data)
-    with pytest.raises(TypeError, match="X_train"):
+    with pytest.raises(ValueError, match="4 parts"):
         widgets.explore(trained, (data.X_train, data.y_train))
+    with pytest.raises(TypeError, match="Dataset"):
+        widgets.explore(trained, data.X_train)
+    with pytest.raises(ValueError, match="labels up to 3"):
+        widgets.explore(trained, data._replace(y_test=data.y_test + 1))
     with pytest.raises(ValueError, match="features"):
         widgets.explore(trained, (data.X_train[:, :3], data.y_train, data.X_test, data.y_test))
     with pytest.raises(ValueError, match="at least two"):

@@ -13,8 +13,7 @@ import numbers
 import numpy as np
 
 from ..metrics import sparsity
-from ..model import MLP, log_softmax
-from ..model import check_model as _check_model  # the name the other check modules import
+from ..model import MLP, check_model, log_softmax
 from ..pruning.weights import prune_weights
 
 
@@ -50,7 +49,7 @@ def check_sparsity(answer, model):
     -------
     True
     """
-    _check_model(model)
+    check_model(model)
     answer = _number(answer, "the fraction of weights that are pruned, in [0, 1]")
     expected = sparsity(model)
     if abs(answer - expected) <= 1e-6:  # float32 answers pass
@@ -95,7 +94,7 @@ def check_pruned_copy(pruned, original, amount, *, criterion="magnitude", scope=
     -------
     True
     """
-    _check_model(original, "original")
+    check_model(original, "original")
     if pruned is None:
         _hint("replace None with your pruned copy of the model")
     if not isinstance(pruned, MLP):
@@ -210,7 +209,7 @@ def check_gradients(grads, model, X, y):
     -------
     True
     """
-    _check_model(model)
+    check_model(model)
     _, want = model.gradients(X, y)
     got = _as_grads(grads, model)
     n = len(y)

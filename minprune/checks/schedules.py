@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_features, check_float, check_int, check_labels
+from .._validation import check_float, check_int
 from ..metrics import sparsity
 from ..model import MLP
+from ..pruning.criteria import check_data
 from ..schedules import cubic_sparsity
 from .basics import _hint, _number
 
@@ -149,10 +150,7 @@ def check_sparsity_and_accuracy(model, data, *, min_sparsity, min_accuracy):
         _hint("replace None with your pruned model")
     if not isinstance(model, MLP):
         _hint(f"the answer must be a minprune.MLP, got {type(model).__name__}")
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"data must be a tuple (X, y), got {type(data).__name__}")
-    X = check_features(data[0], "data[0] (X)", n_features=model.n_features, dtype=model.dtype)
-    y = check_labels(data[1], "data[1] (y)", n_samples=X.shape[0], n_classes=model.n_classes)
+    X, y = check_data(model, data, "check_sparsity_and_accuracy")
     min_sparsity = check_float(min_sparsity, "min_sparsity", low=0.0, high=1.0,
                                low_inclusive=True)
     min_accuracy = check_float(min_accuracy, "min_accuracy", low=0.0, high=1.0,

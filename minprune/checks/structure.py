@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_features, check_float, check_int, check_labels
+from .._validation import check_float, check_int
 from ..metrics import csr_nbytes, report
-from ..model import MLP
-from ..pruning.criteria import neuron_importance
+from ..model import MLP, check_model
+from ..pruning.criteria import check_data, neuron_importance
 from ..pruning.neurons import prune_neurons
 from ..pruning.structured import n_m_mask, shrink
-from .basics import _check_model, _hint, _number
-
-
-def _check_data(model, data):
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"data must be a tuple (X, y), got {type(data).__name__}")
-    X = check_features(data[0], "data[0] (X)", n_features=model.n_features, dtype=model.dtype)
-    y = check_labels(data[1], "data[1] (y)", n_samples=X.shape[0], n_classes=model.n_classes)
-    return X, y
+from .basics import _hint, _number
 
 
 def _arrays(answer, what, n, shapes):
@@ -66,8 +58,8 @@ def check_apoz(apoz, model, data):
     -------
     True
     """
-    _check_model(model)
-    X, y = _check_data(model, data)
+    check_model(model)
+    X, y = check_data(model, data, "check_apoz")
     hidden = model.layers[:-1]
     if not hidden:
         raise ValueError(f"model has no hidden layer: {model!r}")
@@ -156,7 +148,7 @@ def check_global_units(units, model, amount, criterion="l2", data=None):
     -------
     True
     """
-    _check_model(model)
+    check_model(model)
     if criterion == "random":
         raise ValueError("criterion='random' has no single right answer; pick a deterministic "
                          "criterion such as 'l1' or 'l2'")
@@ -220,7 +212,7 @@ def check_flops_and_accuracy(model, data, *, max_flops, min_accuracy):
         _hint("replace None with your pruned model")
     if not isinstance(model, MLP):
         _hint(f"the answer must be a minprune.MLP, got {type(model).__name__}")
-    X, y = _check_data(model, data)
+    X, y = check_data(model, data, "check_flops_and_accuracy")
     max_flops = check_int(max_flops, "max_flops", minimum=1)
     min_accuracy = check_float(min_accuracy, "min_accuracy", low=0.0, high=1.0, low_inclusive=True)
     totals = report(model).totals
@@ -276,7 +268,7 @@ def check_shrink(layers, model):
     -------
     True
     """
-    _check_model(model)
+    check_model(model)
     small = shrink(model)
     pairs = _as_pairs(layers, len(model.layers))
     for i, ((W, b), ref, full) in enumerate(zip(pairs, small.layers, model.layers)):
@@ -367,6 +359,46 @@ def check_n_m_mask(mask, W, n=2, m=4):
           f"the |w| of rows 0..{m - 1}, {m}..{2 * m - 1}, ... and keep the n largest of each")
 
 
+def csr_break_even(shape, itemsize=4, index_itemsize=4):
+    """The most non-zeros a weight matrix can keep while its CSR copy is strictly smaller.
+
+    The one rule behind the memory exercises of notebooks 05 and 08: CSR pays once
+    it takes *fewer* bytes than dense (a tie saves nothing). CSR is counted as
+    :func:`minprune.to_sparse` stores a layer, ``W.T`` with one row per output
+    unit, in :func:`minprune.metrics.csr_nbytes` ``(nnz, fan_out, itemsize,
+    index_itemsize)`` bytes; dense is ``fan_in * fan_out * itemsize`` bytes.
+    Biases are the same in both and left out.
+
+    Parameters
+    ----------
+    shape : tuple (fan_in, fan_out)
+        The shape of ``W``.
+    itemsize, index_itemsize : int
+        Bytes per value (4 for float32) and per index (4 for int32).
+
+    Returns
+    -------
+    int
+        The largest ``nnz`` with ``csr_nbytes(nnz, ...) < fan_in * fan_out * itemsize``.
+        The break-even sparsity is ``1 - nnz / (fan_in * fan_out)``.
+    """
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != 2:
+        raise TypeError(f"shape must be a pair (fan_in, fan_out), got {shape!r}")
+    fan_in = check_int(shape[0], "shape[0]", minimum=1)
+    fan_out = check_int(shape[1], "shape[1]", minimum=1)
+    itemsize = check_int(itemsize, "itemsize", minimum=1)
+    index_itemsize = check_int(index_itemsize, "index_itemsize", minimum=1)
+    dense = fan_in * fan_out * itemsize
+    # csr_nbytes is linear in nnz: a fixed cost (the row pointers) plus a cost per entry.
+    fixed = csr_nbytes(0, fan_out, itemsize, index_itemsize)
+    per_entry = csr_nbytes(1, fan_out, itemsize, index_itemsize) - fixed
+    if fixed >= dense:
+        raise ValueError(f"a {fan_in}x{fan_out} layer is never smaller in CSR: even an empty "
+                         f"CSR matrix takes {fixed} bytes (its row pointers), the dense one "
+                         f"{dense}; pick a larger layer")
+    return (dense - fixed - 1) // per_entry
+
+
 def check_csr_break_even(sparsity, shape, itemsize=4, index_itemsize=4):
     """Check the memory break-even sparsity of one layer stored in CSR.
 
@@ -374,13 +406,14 @@ def check_csr_break_even(sparsity, shape, itemsize=4, index_itemsize=4):
     (fan_out, fan_in) in CSR, with ``nnz`` values (``itemsize`` bytes each),
     ``nnz`` column indices and ``fan_out + 1`` row pointers (``index_itemsize``
     bytes each). The dense matrix takes ``fan_in * fan_out * itemsize`` bytes.
-    Biases are the same in both and left out.
+    Biases are the same in both and left out. The count behind it is
+    :func:`csr_break_even`, which ``check_csr_max_nonzeros`` (notebook 08) uses too.
 
     Parameters
     ----------
     sparsity : float
         The learner's answer: the smallest fraction of pruned weights at which
-        CSR takes no more bytes than dense.
+        CSR takes fewer bytes than dense.
     shape : tuple (fan_in, fan_out)
     itemsize, index_itemsize : int
         Bytes per value (4 for float32) and per index (4 for int32).
@@ -388,26 +421,14 @@ def check_csr_break_even(sparsity, shape, itemsize=4, index_itemsize=4):
     Returns
     -------
     True
-        When `sparsity` is within one weight (1 / n) of the exact break-even.
+        When `sparsity` is within one weight (1 / n) of the exact break-even,
+        so the continuous solution of the inequality passes too.
     """
-    if not hasattr(shape, "__len__") or len(shape) != 2:
-        raise TypeError(f"shape must be a pair (fan_in, fan_out), got {shape!r}")
-    fan_in = check_int(shape[0], "shape[0]", minimum=1)
-    fan_out = check_int(shape[1], "shape[1]", minimum=1)
-    itemsize = check_int(itemsize, "itemsize", minimum=1)
-    index_itemsize = check_int(index_itemsize, "index_itemsize", minimum=1)
-    s = _number(sparsity, "the smallest sparsity at which CSR is no larger than dense, "
+    nnz_max = csr_break_even(shape, itemsize, index_itemsize)
+    fan_in, fan_out = int(shape[0]), int(shape[1])
+    s = _number(sparsity, "the smallest sparsity at which CSR is smaller than dense, "
                           "a fraction in [0, 1]")
     n = fan_in * fan_out
-    dense = n * itemsize
-
-    # The largest nnz whose CSR fits in the dense footprint. csr_nbytes (the library's
-    # convention) is linear in nnz: a fixed cost (row pointers) plus a cost per entry.
-    fixed = csr_nbytes(0, fan_out, itemsize, index_itemsize)
-    per_entry = csr_nbytes(1, fan_out, itemsize, index_itemsize) - fixed
-    nnz_max = min(n, (dense - fixed) // per_entry)
-    if nnz_max < 0:
-        raise ValueError(f"a {fan_in}x{fan_out} layer is never smaller in CSR")
     exact = 1 - nnz_max / n
     if abs(s - exact) <= 1 / n + 1e-12:
         return True
@@ -417,17 +438,29 @@ def check_csr_break_even(sparsity, shape, itemsize=4, index_itemsize=4):
     if abs(s - naive) <= 1 / n + 1e-12:
         _hint(f"{naive:.3f} counts values and column indices only; the row pointers "
               f"(fan_out + 1 = {fan_out + 1} of them, {index_itemsize} bytes each) cost memory too")
-    other = 1 - ((dense - (fan_in + 1) * index_itemsize) // (itemsize + index_itemsize)) / n
-    if fan_in != fan_out and abs(s - other) <= 1 / n + 1e-12:
+    of_w = _break_even_of_w((fan_in, fan_out), itemsize, index_itemsize)
+    if fan_in != fan_out and of_w is not None and abs(s - (1 - of_w / n)) <= 1 / n + 1e-12:
         _hint(f"that stores W (fan_in = {fan_in} rows); minprune stores W.T in CSR, so there "
               f"are fan_out + 1 = {fan_out + 1} row pointers")
     if abs(s - (1 - exact)) <= 1 / n + 1e-12:
         _hint("that is the density (fraction kept) at the break-even; give the sparsity")
     if s < exact:
-        _hint(f"at sparsity {s:.4f} CSR still takes more bytes than dense: write both sizes "
-              "as functions of the number of non-zeros and solve csr_bytes(nnz) <= dense_bytes")
+        _hint(f"at sparsity {s:.4f} CSR still takes at least as many bytes as dense: write both "
+              "sizes as functions of the number of non-zeros and solve csr_bytes(nnz) < "
+              "dense_bytes")
     _hint(f"at sparsity {s:.4f} CSR is already smaller than dense, and it was already a few "
-          "weights earlier: look for the SMALLEST sparsity where csr_bytes <= dense_bytes")
+          "weights earlier: look for the SMALLEST sparsity where csr_bytes < dense_bytes")
+
+
+def _break_even_of_w(shape, itemsize=4, index_itemsize=4):
+    """:func:`csr_break_even` if ``W`` itself (fan_in + 1 row pointers) were stored, or None.
+
+    A common slip: the learner counts the rows of ``W``, not of ``W.T``.
+    """
+    try:
+        return csr_break_even((shape[1], shape[0]), itemsize, index_itemsize)
+    except ValueError:  # W in CSR never pays: no such answer to recognise
+        return None
 
 
 __all__ = ["check_apoz", "check_global_units", "check_flops_and_accuracy", "check_shrink",

@@ -14,52 +14,44 @@ import numpy as np
 
 from .._validation import _describe
 from ..metrics import csr_nbytes
-from ..model import MLP, Dense
+from ..model import Dense, check_model
+from .basics import _hint
+from .structure import _break_even_of_w, csr_break_even
 
 # Answers read off a printed table are rounded to 3 decimals: accept that much.
 _PRINT_TOL = 5e-4
 
 
-def _fail(message):
-    raise AssertionError(message)
-
-
-def _check_mlp(model, name):
-    if not isinstance(model, MLP):
-        raise TypeError(f"{name} must be a minprune.MLP, got {_describe(model)}")
-    return model
-
-
 def _as_fraction(answer, what):
     """The learner's answer as a float in [0, 1], or an AssertionError with a hint."""
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        _fail(f"{what} should be a number, a fraction such as 0.8; got {_describe(answer)}")
+        _hint(f"{what} should be a number, a fraction such as 0.8; got {_describe(answer)}")
     answer = float(answer)
     if not math.isfinite(answer):
-        _fail(f"{what} should be a finite fraction in [0, 1]; got {answer!r}")
+        _hint(f"{what} should be a finite fraction in [0, 1]; got {answer!r}")
     if 1 < answer <= 100:
-        _fail(f"{what} should be a fraction in [0, 1], not a percentage: "
+        _hint(f"{what} should be a fraction in [0, 1], not a percentage: "
               f"write {answer / 100:g} rather than {answer:g}")
     if not 0 <= answer <= 1:
-        _fail(f"{what} should be a fraction in [0, 1]; got {answer:g}")
+        _hint(f"{what} should be a fraction in [0, 1]; got {answer:g}")
     return answer
 
 
 def _check_masks_like(masks, reference, name):
     """`masks` as a list of bool arrays shaped like `reference`, or an AssertionError."""
     if isinstance(masks, np.ndarray) or not isinstance(masks, (list, tuple)):
-        _fail(f"{name} should be a list with one bool array per layer ({len(reference)}), "
+        _hint(f"{name} should be a list with one bool array per layer ({len(reference)}), "
               f"got {_describe(masks)}")
     if len(masks) != len(reference):
-        _fail(f"{name} should hold one mask per layer: {len(reference)}, got {len(masks)}")
+        _hint(f"{name} should hold one mask per layer: {len(reference)}, got {len(masks)}")
     out = []
     for i, (m, ref) in enumerate(zip(masks, reference)):
         m = np.asarray(m)
         if m.shape != ref.shape:
-            _fail(f"{name}[{i}] should have the shape of layers[{i}].W, {ref.shape}; "
+            _hint(f"{name}[{i}] should have the shape of layers[{i}].W, {ref.shape}; "
                   f"got {m.shape}")
         if m.dtype != bool:
-            _fail(f"{name}[{i}] should be a bool array (True = kept), got dtype {m.dtype}; "
+            _hint(f"{name}[{i}] should be a bool array (True = kept), got dtype {m.dtype}; "
                   f"build it with a comparison or np.zeros(shape, dtype=bool)")
         out.append(m)
     return out
@@ -82,7 +74,7 @@ def check_rewound(model, init_weights, masks):
     -------
     True
     """
-    _check_mlp(model, "model")
+    check_model(model, "model")
     if len(init_weights) != len(model.layers) or len(masks) != len(model.layers):
         raise ValueError(f"init_weights and masks must hold one entry per layer "
                          f"({len(model.layers)}), got {len(init_weights)} and {len(masks)}")
@@ -92,23 +84,23 @@ def check_rewound(model, init_weights, masks):
             raise ValueError(f"layers[{i}] has W of shape {layer.W.shape}, but init_weights or "
                              f"masks have {np.shape(W0)} and {m.shape}: not the same network")
         if not np.array_equal(layer.mask, m):
-            _fail(f"layers[{i}].mask changed. Rewinding resets the weights, not the mask: the "
+            _hint(f"layers[{i}].mask changed. Rewinding resets the weights, not the mask: the "
                   f"ticket is the pruned structure *and* its initial values, so keep the mask "
                   f"as it is")
         kept_same = np.array_equal(layer.W[m], np.asarray(W0)[m])
         if not kept_same:
             if np.allclose(layer.W[m], np.asarray(W0)[m], rtol=1e-3, atol=1e-6):
-                _fail(f"layers[{i}].W is close to, but not exactly, its initial values: copy "
+                _hint(f"layers[{i}].W is close to, but not exactly, its initial values: copy "
                       f"them (layer.W[...] = W0) instead of recomputing them")
-            _fail(f"the surviving weights of layers[{i}] are not their initial values: set "
+            _hint(f"the surviving weights of layers[{i}] are not their initial values: set "
                   f"layer.W from init_weights[{i}][0] (still the trained values?)")
         if np.any(layer.W[~m] != 0):
-            _fail(f"pruned weights of layers[{i}] came back with their initial values: a pruned "
+            _hint(f"pruned weights of layers[{i}] came back with their initial values: a pruned "
                   f"weight must stay exactly 0.0, so multiply by the mask (or call "
                   f"model.apply_masks())")
         b_expected = np.asarray(b0) * layer.bias_mask
         if not np.array_equal(layer.b, b_expected):
-            _fail(f"layers[{i}].b is not its initial value: rewind the biases too "
+            _hint(f"layers[{i}].b is not its initial value: rewind the biases too "
                   f"(init_weights[{i}][1])")
     return True
 
@@ -146,17 +138,17 @@ def check_random_ticket_masks(my_masks, ticket_masks):
                    / sum(x.size for x in ticket_masks)) < 0.01:
                 hint = (" It looks like you used the network's overall sparsity; the control "
                         "keeps each layer's own sparsity.")
-            _fail(f"my_masks[{i}] keeps {k} weights, the ticket's layer keeps {k_t}: the "
+            _hint(f"my_masks[{i}] keeps {k} weights, the ticket's layer keeps {k_t}: the "
                   f"control must prune each layer exactly as much as the ticket.{hint}")
         if 0 < k < size and np.array_equal(m, t):
-            _fail(f"my_masks[{i}] is the ticket's own mask; the control draws the kept "
+            _hint(f"my_masks[{i}] is the ticket's own mask; the control draws the kept "
                   f"positions at random (e.g. rng.permutation)")
         if 0 < k < size:
             expected = k * k_t / size
             var = k_t * (k / size) * (1 - k / size) * (size - k_t) / max(size - 1, 1)
             overlap = int(np.count_nonzero(m & t))
             if abs(overlap - expected) > 6 * math.sqrt(var) + 1:
-                _fail(f"my_masks[{i}] shares {overlap} kept weights with the ticket where a "
+                _hint(f"my_masks[{i}] shares {overlap} kept weights with the ticket where a "
                       f"random mask shares about {expected:.0f}: its positions are not random "
                       f"(derived from the weights or the ticket?)")
     return True
@@ -185,7 +177,7 @@ def check_sparsest_matching_ticket(answer, result):
                         f"got {_describe(result)}") from exc
     if isinstance(answer, numbers.Integral) and not isinstance(answer, bool) \
             and 1 < answer <= len(sparsities) - 1:
-        _fail(f"give the sparsity of the round (e.g. {sparsities[answer]:.3f}), not the round "
+        _hint(f"give the sparsity of the round (e.g. {sparsities[answer]:.3f}), not the round "
               f"number {answer}")
     answer = _as_fraction(answer, "answer")
     dense = ticket[0]
@@ -195,13 +187,13 @@ def check_sparsest_matching_ticket(answer, result):
         return True
     from_control = [s for s, a in zip(sparsities[1:], control[1:]) if a >= dense]
     if from_control and abs(answer - max(from_control)) <= _PRINT_TOL:
-        _fail("that is where the random re-initialisation matches; the question is about "
+        _hint("that is where the random re-initialisation matches; the question is about "
               "the ticket (ticket_accuracy)")
     below = [s for s, a in zip(sparsities[1:], ticket[1:]) if a < dense]
     if below and abs(answer - min(below)) <= _PRINT_TOL:
-        _fail("at that sparsity the ticket is already below the dense network; look for the "
+        _hint("at that sparsity the ticket is already below the dense network; look for the "
               "sparsest round that still reaches ticket_accuracy[0]")
-    _fail(f"compare every pruned round's ticket_accuracy with the dense accuracy "
+    _hint(f"compare every pruned round's ticket_accuracy with the dense accuracy "
           f"ticket_accuracy[0] = {dense:.3f} and take the largest sparsity among those that "
           f"reach it (0.0 if none does)")
 
@@ -260,13 +252,13 @@ def check_knee_sparsity(answer, sparsities, accuracies, dense, tolerance=0.02):
     if abs(answer - knee) <= _PRINT_TOL:
         return True
     if first_fail is not None and abs(answer - first_fail) <= _PRINT_TOL:
-        _fail(f"at {first_fail:g} the accuracy has already fallen more than {tolerance:g} "
+        _hint(f"at {first_fail:g} the accuracy has already fallen more than {tolerance:g} "
               f"below the dense {base:.3f}: the knee is the last sparsity before that")
     within = x[mean >= base - tolerance]
     if within.size and abs(answer - within.max()) <= _PRINT_TOL and answer > knee:
-        _fail("accuracy recovers there, but it had already dropped at a lower sparsity: the "
+        _hint("accuracy recovers there, but it had already dropped at a lower sparsity: the "
               "knee is where the curve first leaves the band, walking up from 0")
-    _fail(f"average the accuracies over seeds, keep the sparsities whose accuracy is at least "
+    _hint(f"average the accuracies over seeds, keep the sparsities whose accuracy is at least "
           f"{base:.3f} - {tolerance:g} (the dense accuracy minus the tolerance) walking up "
           f"from the lowest, and answer the last one")
 
@@ -277,7 +269,9 @@ def check_csr_max_nonzeros(answer, layer):
     Counts the weight matrix only (no bias), stored the way :func:`minprune.to_sparse`
     stores it: ``W.T`` in CSR, one row per output unit, int32 indices. Dense:
     ``fan_in * fan_out * itemsize`` bytes; CSR with ``nnz`` non-zeros:
-    ``nnz * (itemsize + 4) + (fan_out + 1) * 4`` bytes.
+    ``nnz * (itemsize + 4) + (fan_out + 1) * 4`` bytes. The count is
+    :func:`minprune.checks.structure.csr_break_even`, the same one behind
+    ``check_csr_break_even`` (notebook 05, which asks for the sparsity instead).
 
     Parameters
     ----------
@@ -296,39 +290,30 @@ def check_csr_max_nonzeros(answer, layer):
     fan_in, fan_out = layer.W.shape
     item = layer.W.dtype.itemsize
     dense = fan_in * fan_out * item
-    expected = _breakeven(dense, fan_out, item)
-    if expected < 0:
-        raise ValueError(f"layer {fan_in}x{fan_out}: even an empty CSR matrix takes more bytes "
-                         f"than the dense one; pick a larger layer")
+    expected = csr_break_even((fan_in, fan_out), item)
     if isinstance(answer, float) and 0 < answer < 1:
-        _fail("give a count of non-zero weights (an int), not a fraction")
+        _hint("give a count of non-zero weights (an int), not a fraction")
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real) \
             or int(answer) != answer:
-        _fail(f"answer should be a whole number of non-zero weights, got {_describe(answer)}")
+        _hint(f"answer should be a whole number of non-zero weights, got {_describe(answer)}")
     answer = int(answer)
     if answer == expected:
         return True
     if answer == expected + 1 and csr_nbytes(answer, fan_out, item) == dense:
-        _fail("at that count CSR takes exactly as many bytes as dense; the question asks "
+        _hint("at that count CSR takes exactly as many bytes as dense; the question asks "
               "for strictly fewer")
     if answer == (dense - 1) // (item + 4):
-        _fail("close: CSR also stores the row pointers, fan_out + 1 int32 numbers "
+        _hint("close: CSR also stores the row pointers, fan_out + 1 int32 numbers "
               "(minprune.to_sparse stores W.T, one row per output unit)")
-    if fan_in != fan_out and answer == _breakeven(dense, fan_in, item):
-        _fail("the CSR copy stores W.T: its rows are the layer's output units, so there are "
+    if fan_in != fan_out and answer == _break_even_of_w((fan_in, fan_out), item):
+        _hint("the CSR copy stores W.T: its rows are the layer's output units, so there are "
               "fan_out + 1 row pointers, not fan_in + 1")
     if answer == layer.W.size // 2:
-        _fail("half the weights is the rule of thumb for float32 with int32 indices; count "
+        _hint("half the weights is the rule of thumb for float32 with int32 indices; count "
               "exactly: each non-zero costs itemsize + 4 bytes, plus the row pointers")
-    _fail("write the two sizes as functions of nnz (dense: fan_in * fan_out * itemsize; CSR: "
+    _hint("write the two sizes as functions of nnz (dense: fan_in * fan_out * itemsize; CSR: "
           "nnz * (itemsize + 4) + (fan_out + 1) * 4) and find the largest nnz for which CSR is "
           "strictly smaller; minprune.metrics.csr_nbytes computes the CSR side")
-
-
-def _breakeven(dense, rows, item):
-    """Largest ``nnz`` with ``csr_nbytes(nnz, rows, item) < dense`` (-1 if none)."""
-    room = dense - csr_nbytes(0, rows, item)  # bytes left for the non-zeros
-    return (room - 1) // (item + 4) if room > 0 else -1
 
 
 def check_equal_nonzeros_sparsity(answer, small, large):
@@ -346,8 +331,8 @@ def check_equal_nonzeros_sparsity(answer, small, large):
     -------
     True
     """
-    _check_mlp(small, "small")
-    _check_mlp(large, "large")
+    check_model(small, "small")
+    check_model(large, "large")
     n_small = sum(layer.W.size for layer in small.layers)
     n_large = sum(layer.W.size for layer in large.layers)
     if n_small > n_large:
@@ -357,14 +342,14 @@ def check_equal_nonzeros_sparsity(answer, small, large):
     if abs(answer - expected) <= 1e-6:
         return True
     if abs(answer - n_small / n_large) <= 1e-6:
-        _fail("that is the fraction of weights the large network *keeps* (its density); "
+        _hint("that is the fraction of weights the large network *keeps* (its density); "
               "sparsity is the fraction pruned, 1 minus it")
     if abs(answer - (1 - small.n_params() / large.n_params())) <= 1e-6:
-        _fail("you counted the biases too; sparsity (minprune.sparsity) counts weights only: "
+        _hint("you counted the biases too; sparsity (minprune.sparsity) counts weights only: "
               "sum(layer.W.size for layer in model.layers)")
     if abs(answer - expected) <= _PRINT_TOL:
-        _fail(f"almost: compute it rather than rounding it ({expected!r})")
-    _fail("count the weights of each network (sum of layer.W.size) and prune the large one "
+        _hint(f"almost: compute it rather than rounding it ({expected!r})")
+    _hint("count the weights of each network (sum of layer.W.size) and prune the large one "
           "until it keeps as many as the small one has: sparsity = 1 - kept / total")
 
 
@@ -397,20 +382,20 @@ def check_recovered_fraction(answer, result):
                          "nothing to recover; prune more")
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real) \
             or not math.isfinite(answer):
-        _fail(f"answer should be a number such as 0.75, got {_describe(answer)}")
+        _hint(f"answer should be a number such as 0.75, got {_describe(answer)}")
     expected = (finetuned - pruned) / (dense - pruned)
     # the inputs may have been read off a table rounded to 3 decimals
     tol = 2e-3 / abs(dense - pruned) + 1e-9
     if abs(answer - expected) <= tol:
         return True
     if abs(answer - expected * 100) <= 100 * tol or abs(answer / 100 - expected) <= tol:
-        _fail("give a fraction (0.75), not a percentage (75)")
+        _hint("give a fraction (0.75), not a percentage (75)")
     if abs(answer - finetuned / dense) <= tol or abs(answer - (finetuned - pruned)) <= tol:
-        _fail("divide what fine-tuning won back (finetuned - pruned) by what pruning lost "
+        _hint("divide what fine-tuning won back (finetuned - pruned) by what pruning lost "
               "(dense - pruned)")
     if abs(answer - (dense - finetuned) / (dense - pruned)) <= tol:
-        _fail("that is the fraction still missing; the question asks for the part recovered")
-    _fail(f"recovered = (finetuned - pruned) / (dense - pruned), with dense = {dense:.3f}, "
+        _hint("that is the fraction still missing; the question asks for the part recovered")
+    _hint(f"recovered = (finetuned - pruned) / (dense - pruned), with dense = {dense:.3f}, "
           f"pruned = {pruned:.3f}, finetuned = {finetuned:.3f}")
 
 
@@ -428,19 +413,19 @@ def check_undone(model, reference):
     -------
     True
     """
-    _check_mlp(model, "model")
-    _check_mlp(reference, "reference")
+    check_model(model, "model")
+    check_model(reference, "reference")
     if model.layer_sizes != reference.layer_sizes:
-        _fail(f"model has layer sizes {model.layer_sizes}, reference {reference.layer_sizes}: "
+        _hint(f"model has layer sizes {model.layer_sizes}, reference {reference.layer_sizes}: "
               f"a shrunk model cannot be undone, undo the masked one")
     for i, (a, b) in enumerate(zip(model.layers, reference.layers)):
         if not (np.array_equal(a.mask, b.mask) and np.array_equal(a.bias_mask, b.bias_mask)):
             extra = int(np.count_nonzero(b.mask & ~a.mask))
-            _fail(f"layers[{i}] still has {extra} weights pruned that the reference keeps: "
+            _hint(f"layers[{i}] still has {extra} weights pruned that the reference keeps: "
                   f"minprune.undo(model) removes the latest step, rewind(model, k) goes back "
                   f"to entry k of model.mask_history")
         if not (np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b)):
-            _fail(f"the masks of layers[{i}] are back, but its weights are not: setting "
+            _hint(f"the masks of layers[{i}] are back, but its weights are not: setting "
                   f"mask[...] = True brings back zeros, not the old values; undo/rewind "
                   f"restore both from model.mask_history")
     return True

@@ -12,11 +12,11 @@ import numpy as np
 
 from .._validation import check_int
 from ..metrics import sensitivity_scan
-from ..model import _FORWARD, log_softmax
+from ..model import _FORWARD, check_model, log_softmax
 from ..pruning.criteria import check_data, weight_importance
 from ..pruning.masks import resolve_amount, select_lowest
 from ..pruning.weights import prune_weights
-from .basics import _check_model, _hint, _number
+from .basics import _hint, _number
 
 
 def _check_matrix(W):
@@ -104,7 +104,7 @@ def check_global_threshold(threshold, model, sparsity):
         When the threshold prunes the target count of weights, give or take one
         (so an interpolating ``np.quantile`` passes too).
     """
-    _check_model(model)
+    check_model(model)
     sparsity = float(sparsity)
     if not 0 <= sparsity <= 1:
         raise ValueError(f"sparsity must be in [0, 1], got {sparsity}")
@@ -159,7 +159,7 @@ def check_layer_sensitivity(accuracies, model, data, amount, criterion="magnitud
     -------
     True
     """
-    _check_model(model)
+    check_model(model)
     X, y = check_data(model, data, "check_layer_sensitivity")
     amount = float(amount)
     n_layers = len(model.layers)
@@ -232,7 +232,7 @@ def check_taylor_scores(scores, model, data):
     -------
     True
     """
-    _check_model(model)
+    check_model(model)
     X, y = check_data(model, data, "check_taylor_scores")
     got = _as_layer_list(scores, model, "scores")
     want = weight_importance(model, "taylor", data=(X, y))
@@ -306,7 +306,7 @@ def check_oracle_entry(delta, model, data, position):
     -------
     True
     """
-    _check_model(model)
+    check_model(model)
     X, y = check_data(model, data, "check_oracle_entry")
     pos = _position(model, position, "position")
     _check_not_zeroed(model, [pos])
@@ -344,7 +344,7 @@ def check_pair_interaction(value, model, data, a, b):
     -------
     True
     """
-    _check_model(model)
+    check_model(model)
     X, y = check_data(model, data, "check_pair_interaction")
     a, b = _position(model, a, "a"), _position(model, b, "b")
     if a == b:
