@@ -26,7 +26,9 @@ def notebooks(prefixes=()):
 def execute(path):
     nb = nbformat.read(path, as_version=4)
     # Same kernel as `pytest --nbval-current-env`: this interpreter's.
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    # record_timing=False: no per-cell timestamps, so a re-run only changes what really changed.
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     nb.metadata.pop("widgets", None)  # widget state holds random model ids
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
