@@ -21,6 +21,15 @@ def _hint(message):
     raise AssertionError(message)
 
 
+def _pruned_model(model):
+    """The learner's pruned model, or an AssertionError that says what is wrong with it."""
+    if model is None:
+        _hint("replace None with your pruned model")
+    if not isinstance(model, MLP):
+        _hint(f"the answer must be a minprune.MLP, got {type(model).__name__}")
+    return model
+
+
 def _number(answer, what):
     """`answer` as a float, or an AssertionError that says what was expected."""
     if answer is None:

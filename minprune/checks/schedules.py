@@ -10,10 +10,9 @@ import numpy as np
 
 from .._validation import check_float, check_int
 from ..metrics import sparsity
-from ..model import MLP
 from ..pruning.criteria import check_data
 from ..schedules import cubic_sparsity
-from .basics import _hint, _number
+from .basics import _hint, _number, _pruned_model
 
 
 def check_cubic_schedule(values, steps, *, initial=0.0, final, begin_step=0, end_step,
@@ -146,10 +145,7 @@ def check_sparsity_and_accuracy(model, data, *, min_sparsity, min_accuracy):
     -------
     True
     """
-    if model is None:
-        _hint("replace None with your pruned model")
-    if not isinstance(model, MLP):
-        _hint(f"the answer must be a minprune.MLP, got {type(model).__name__}")
+    _pruned_model(model)
     X, y = check_data(model, data, "check_sparsity_and_accuracy")
     min_sparsity = check_float(min_sparsity, "min_sparsity", low=0.0, high=1.0,
                                low_inclusive=True)

@@ -15,7 +15,7 @@ from ..model import MLP, check_model
 from ..pruning.criteria import check_data, neuron_importance
 from ..pruning.neurons import prune_neurons
 from ..pruning.structured import n_m_mask, shrink
-from .basics import _hint, _number
+from .basics import _hint, _number, _pruned_model
 
 
 def _arrays(answer, what, n, shapes):
@@ -208,10 +208,7 @@ def check_flops_and_accuracy(model, data, *, max_flops, min_accuracy):
     -------
     True
     """
-    if model is None:
-        _hint("replace None with your pruned model")
-    if not isinstance(model, MLP):
-        _hint(f"the answer must be a minprune.MLP, got {type(model).__name__}")
+    _pruned_model(model)
     X, y = check_data(model, data, "check_flops_and_accuracy")
     max_flops = check_int(max_flops, "max_flops", minimum=1)
     min_accuracy = check_float(min_accuracy, "min_accuracy", low=0.0, high=1.0, low_inclusive=True)
