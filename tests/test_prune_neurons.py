@@ -207,3 +207,11 @@ def test_unit_masks_bad_units(units, words):
 
     with pytest.raises(ValueError, match=words):
         unit_masks(minprune.MLP([5, 4, 3, 2], seed=0), units)
+
+
+def test_a_sequence_gives_each_hidden_layer_its_own_amount():
+    model = minprune.MLP([5, 8, 6, 3], seed=2)
+    report = minprune.prune_neurons(model, [0.5, 2])
+    assert [r.pruned_now for r in report.rows] == [4, 2]
+    with pytest.raises(ValueError, match=r"one amount per layer \(2\), got 3"):
+        minprune.prune_neurons(model, [0.5, 0.5, 0.5])

@@ -119,6 +119,74 @@ def select_lowest(scores, k, eligible=None):
     return out.reshape(scores.shape)
 
 
+def resolve_counts(amount, available, scope):
+    """How many entries to prune, per layer or in total.
+
+    Parameters
+    ----------
+    amount : float, int, or (``scope="layer"`` only) a sequence of one per layer
+        As in :func:`resolve_amount`.
+    available : list of int
+        Entries still unpruned in each layer.
+    scope : {"layer", "global"}
+
+    Returns
+    -------
+    list of int (``"layer"``: one count per layer) or int (``"global"``: a total)
+    """
+    amount = as_scalar(amount)
+    if isinstance(amount, (list, tuple, np.ndarray)):
+        if scope != "layer":
+            raise TypeError(f"amount may be a sequence (one amount per layer) only with "
+                            f"scope='layer', got scope={scope!r}")
+        if len(amount) != len(available):
+            raise ValueError(f"amount must hold one amount per layer ({len(available)}), "
+                             f"got {len(amount)}")
+        return [resolve_amount(as_scalar(a), n, name=f"amount[{i}]")
+                for i, (a, n) in enumerate(zip(amount, available))]
+    if scope == "layer":
+        resolve_amount(amount, max(available))  # a bad amount is named once, not per layer
+        return [resolve_amount(amount, n, name=f"amount (for layers[{i}])")
+                for i, n in enumerate(available)]
+    return resolve_amount(amount, sum(available))
+
+
+def select_by_scope(scores, eligible, counts, *, amount=None, guard=None):
+    """Which entries to prune: the lowest scores per layer, or over all layers at once.
+
+    Parameters
+    ----------
+    scores : list of ndarray
+        Importance per layer; lower is pruned first.
+    eligible : list of bool ndarray
+        Entries that may be pruned, same shapes (the still-unpruned ones, less any
+        a guard protects).
+    counts : list of int or int
+        From :func:`resolve_counts`: per layer, or one total for a global ranking
+        (ties across layers: earlier layer first).
+    amount : optional
+        The caller's `amount`, quoted in the error below.
+    guard : str, optional
+        For a global total larger than the eligible entries: the error message's
+        explanation of what protects the others.
+
+    Returns
+    -------
+    list of bool ndarray
+        True where an entry is chosen, one per layer.
+    """
+    if isinstance(counts, list):
+        return [select_lowest(s, c, eligible=e) for s, c, e in zip(scores, counts, eligible)]
+    n_eligible = sum(int(np.count_nonzero(e)) for e in eligible)
+    if counts > n_eligible:
+        raise ValueError(f"amount={amount!r} asks for {counts} entries, but only {n_eligible} "
+                         f"can be pruned: {guard or 'the others are already pruned'}")
+    flat = select_lowest(np.concatenate([s.ravel() for s in scores]), counts,
+                         eligible=np.concatenate([e.ravel() for e in eligible]))
+    ends = np.cumsum([s.size for s in scores])[:-1]
+    return [c.reshape(s.shape) for c, s in zip(np.split(flat, ends), scores)]
+
+
 @dataclass
 class PruningStep:
     """One entry of ``model.mask_history``: the model's state at the end of a pruning step.

@@ -21,7 +21,7 @@ import numpy as np
 from .._validation import _describe, check_choice
 from ..model import check_model
 from .criteria import NEURON_CRITERIA, neuron_importance
-from .masks import as_scalar, commit_masks, resolve_amount, select_lowest
+from .masks import as_scalar, commit_masks, resolve_counts, select_by_scope
 from .weights import SCOPES, LayerPruning, PruningReport, layer_collapse_guard
 
 
@@ -100,10 +100,11 @@ def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, se
         Needs at least one hidden layer. Masks change in place via ``commit_masks``
         (pruned weights and biases are zeroed, the step is recorded in
         ``model.mask_history``).
-    amount : float in [0, 1] or int
+    amount : float in [0, 1], int, or a sequence of them (one per hidden layer)
         A float prunes ``round(amount * n)`` of the ``n`` units *still active*
         (per hidden layer for ``scope="layer"``, over all hidden layers for
-        ``"global"``); an int prunes exactly that many.
+        ``"global"``); an int prunes exactly that many. With ``scope="layer"``, a
+        sequence gives each hidden layer its own amount.
     criterion : {"l2", "l1", "activation", "apoz", "taylor", "random"}
         Unit importance, see :mod:`minprune.pruning.criteria`; lowest pruned
         first, scored on the masked weights. With ``"l2"`` and ``scope="layer"``
@@ -137,24 +138,12 @@ def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, se
         raise ValueError(f"model has no hidden layer to prune: {model!r}")
     active = active_units(model)
     available = [int(np.count_nonzero(a)) for a in active]
-    if scope == "layer":
-        resolve_amount(amount, max(available))
-        counts = [resolve_amount(amount, n, name=f"amount (for layers[{i}])")
-                  for i, n in enumerate(available)]
-    else:
-        k = resolve_amount(amount, sum(available))
+    counts = resolve_counts(amount, available, scope)
     scores = neuron_importance(model, criterion, data=data, seed=seed)
-    if scope == "layer":
-        chosen = [select_lowest(s, c, eligible=a) for s, c, a in zip(scores, counts, active)]
-    else:
-        eligible = layer_collapse_guard(active, scores, 0.0)  # keeps one unit per layer
-        n_eligible = sum(int(np.count_nonzero(e)) for e in eligible)
-        if k > n_eligible:
-            raise ValueError(f"amount={amount!r} asks for {k} of the {sum(available)} active "
-                             f"units, but scope='global' keeps one unit in each hidden layer, "
-                             f"so at most {n_eligible} can be pruned")
-        flat = select_lowest(np.concatenate(scores), k, eligible=np.concatenate(eligible))
-        chosen = np.split(flat, np.cumsum([s.size for s in scores])[:-1])
+    # A global ranking keeps one unit in each hidden layer (its best), so no layer is emptied.
+    eligible = layer_collapse_guard(active, scores, 0.0) if scope == "global" else active
+    chosen = select_by_scope(scores, eligible, counts, amount=amount,
+                             guard="scope='global' keeps one unit in each hidden layer")
     masks, bias_masks = unit_masks(model, chosen)
     commit_masks(model, masks, bias_masks, label=f"neurons {criterion}/{scope} amount={amount!r}")
     rows = [LayerPruning(f"layers[{i}]", (a.size,), int(np.count_nonzero(c)),

@@ -17,7 +17,7 @@ from .._table import html_table, text_table
 from .._validation import check_choice, check_float
 from ..model import check_model
 from .criteria import WEIGHT_CRITERIA, weight_importance
-from .masks import as_scalar, commit_masks, rank_order, resolve_amount, select_lowest
+from .masks import as_scalar, commit_masks, rank_order, resolve_counts, select_by_scope
 
 SCOPES = ("layer", "global")
 
@@ -242,37 +242,16 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
     masks = [layer.mask for layer in model.layers]
     available = [int(np.count_nonzero(m)) for m in masks]
     # resolve the amount before any (possibly costly) scoring, so bad input fails fast
+    counts = resolve_counts(amount, available, scope)
     if isinstance(amount, (list, tuple, np.ndarray)):
-        if scope != "layer":
-            raise TypeError(f"amount may be a sequence (one amount per layer) only with "
-                            f"scope='layer', got scope={scope!r}")
-        if len(amount) != len(masks):
-            raise ValueError(f"amount must hold one amount per layer ({len(masks)}), "
-                             f"got {len(amount)}")
-        counts = [resolve_amount(a, n, name=f"amount[{i}]")
-                  for i, (a, n) in enumerate(zip(amount, available))]
         amount = [as_scalar(a) for a in amount]
-    elif scope == "layer":
-        resolve_amount(amount, max(available))
-        counts = [resolve_amount(amount, n, name=f"amount (for layers[{i}])")
-                  for i, n in enumerate(available)]
-    else:
-        k = resolve_amount(amount, sum(available))
     scores = weight_importance(model, criterion, data=data, seed=seed)
-    if scope == "layer":
-        chosen = [select_lowest(s, c, eligible=m) for s, c, m in zip(scores, counts, masks)]
-    else:
-        eligible = layer_collapse_guard(masks, scores, min_density) if min_density > 0 else masks
-        n_eligible = sum(int(np.count_nonzero(e)) for e in eligible)
-        if k > n_eligible:
-            raise ValueError(f"amount={amount!r} asks for {k} of the {sum(available)} unpruned "
-                             f"weights, but the layer-collapse guard (min_density={min_density}) "
-                             f"leaves only {n_eligible} prunable; lower amount or pass "
-                             f"min_density=0")
-        flat = select_lowest(np.concatenate([s.ravel() for s in scores]), k,
-                             eligible=np.concatenate([e.ravel() for e in eligible]))
-        ends = np.cumsum([s.size for s in scores])[:-1]
-        chosen = [c.reshape(s.shape) for c, s in zip(np.split(flat, ends), scores)]
+    eligible = masks
+    if scope == "global" and min_density > 0:
+        eligible = layer_collapse_guard(masks, scores, min_density)
+    chosen = select_by_scope(scores, eligible, counts, amount=amount, guard=(
+        f"the layer-collapse guard (min_density={min_density}) keeps each layer's best "
+        f"weights; lower amount or pass min_density=0"))
     new_masks = [m & ~c for m, c in zip(masks, chosen)]
     commit_masks(model, new_masks, label=f"weights {criterion}/{scope} amount={amount!r}")
     rows = [LayerPruning(f"layers[{i}]", m.shape, int(np.count_nonzero(c)),
