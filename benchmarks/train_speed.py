@@ -26,6 +26,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import minprune
+import minprune.training
 from minprune.datasets import load_digits, load_mnist1d
 
 HIDDEN = (256, 256)
@@ -121,6 +122,8 @@ def main(argv=None):
     parser.add_argument("--epochs-mnist1d", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads for both (default 1)")
     args = parser.parse_args(argv)
+    # fit() sets its own BLAS limit (one thread by default), inside the one below.
+    minprune.training.BLAS_THREADS = args.threads
 
     with threadpool_limits(limits=args.threads):
         print(f"BLAS threads: {args.threads}; cores: {os.cpu_count()}; load average "

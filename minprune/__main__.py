@@ -31,7 +31,9 @@ def build_parser():
     tour.add_argument("--neurons", type=float, default=0.5, metavar="F",
                       help="fraction of hidden neurons removed by neuron pruning (default: 0.5)")
     tour.add_argument("--force", action="store_true",
-                      help="write into a non-empty folder the tour did not make")
+                      help="write beside the files of a non-empty folder the tour did not "
+                           "make; files named like the tour's outputs (report.txt, "
+                           "report.json, the PNGs) are never overwritten")
     glossary = sub.add_parser("glossary", help="print the glossary card of a term, or the FAQ")
     glossary.add_argument("term", nargs="?", help="a term or alias; omit to print the FAQ")
     return parser

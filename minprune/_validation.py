@@ -48,11 +48,21 @@ def check_features(X, name="X", *, n_features=None, dtype=np.float32):
         raise ValueError(f"{name} must hold at least one sample, got shape {arr.shape}")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} must have {n_features} features (columns), got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(arr).all():
-        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
-    return arr
+    dtype = np.dtype(dtype)
+    # Checked before the cast: float64's 1e300 is finite but becomes inf in float32.
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        if not finite.all():
+            bad = int(finite.size - np.count_nonzero(finite))
+            raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
+        limit = np.finfo(dtype).max
+        if np.finfo(arr.dtype).max > limit:
+            biggest = np.abs(arr).max()
+            if biggest > limit:
+                raise ValueError(f"{name} holds values too large for {dtype.name} (largest "
+                                 f"magnitude {biggest:.3g}, limit {limit:.3g}); rescale the "
+                                 f"features, or use a float64 model")
+    return np.ascontiguousarray(arr, dtype=dtype)
 
 
 def check_labels(y, name="y", *, n_samples=None, n_classes=None):
@@ -80,14 +90,16 @@ def check_labels(y, name="y", *, n_samples=None, n_classes=None):
         if not np.isfinite(arr).all() or np.any(arr != np.round(arr)):
             raise ValueError(f"{name} must hold integer class labels, got non-integer values such as "
                              f"{arr[~np.isfinite(arr) | (arr != np.round(arr))][0]!r}")
-    arr = arr.astype(np.int64)
     if n_samples is not None and arr.shape[0] != n_samples:
         raise ValueError(f"{name} must have one label per sample ({n_samples}), got {arr.shape[0]}")
-    lo, hi = int(arr.min()), int(arr.max())
-    if lo < 0 or (n_classes is not None and hi >= n_classes):
-        upper = f"{n_classes - 1}" if n_classes is not None else "n_classes - 1"
+    # The range is checked on the values as given: a cast to int64 would wrap a big
+    # uint64 around to a negative number and turn 1e30 into garbage.
+    lo, hi = arr.min().item(), arr.max().item()
+    upper = n_classes - 1 if n_classes is not None else np.iinfo(np.int64).max
+    if lo < 0 or hi > upper:
+        upper = upper if n_classes is not None else "n_classes - 1"
         raise ValueError(f"{name} must hold labels in 0..{upper}, got values from {lo} to {hi}")
-    return arr
+    return arr.astype(np.int64)
 
 
 def check_int(value, name, *, minimum=1, maximum=None):

@@ -85,7 +85,10 @@ def from_sklearn(clf, dtype=None):
 def to_sklearn(model):
     """A fitted-looking scikit-learn ``MLPClassifier`` computing what `model` computes.
 
-    ``clf.predict_proba(X)`` equals ``model.predict_proba(X)``. Masks are not
+    ``clf.predict(X)`` equals ``model.classes_[model.predict(X)]`` and
+    ``clf.predict_proba(X)`` equals ``model.predict_proba(X)`` with its columns in
+    the order of ``clf.classes_``, which scikit-learn keeps sorted (the output
+    units are reordered when ``model.classes_`` is not sorted). Masks are not
     kept, since scikit-learn has none: pruned weights become plain zeros, and
     training ``clf`` further will make them non-zero again. A two-class model
     becomes scikit-learn's one logistic output (``w = w_1 - w_0``).
@@ -97,8 +100,13 @@ def to_sklearn(model):
     Returns
     -------
     sklearn.neural_network.MLPClassifier
-        Its ``classes_`` are ``model.classes_`` when the model has them (e.g.
-        from :func:`from_sklearn`), else ``0 .. n_classes - 1``.
+        Its ``classes_`` are ``model.classes_`` sorted when the model has them
+        (e.g. from :func:`from_sklearn`), else ``0 .. n_classes - 1``.
+
+    Raises
+    ------
+    ValueError
+        If ``model.classes_`` holds duplicate labels.
     """
     from sklearn.neural_network import MLPClassifier
     from sklearn.preprocessing import LabelBinarizer
@@ -109,6 +117,12 @@ def to_sklearn(model):
     if classes.shape != (model.n_classes,):
         raise ValueError(f"model.classes_ must hold one label per class ({model.n_classes}), "
                          f"got shape {classes.shape}")
+    if np.unique(classes).size != classes.size:
+        raise ValueError(f"model.classes_ must hold {model.n_classes} distinct labels, got "
+                         f"duplicates in {classes.tolist()!r}")
+    # scikit-learn keeps classes_ sorted and predicts column j as classes_[j]: put the
+    # output units in that order.
+    order = np.argsort(classes, kind="stable")
     hidden = [layer.activation for layer in model.layers[:-1]]
     if any(a != model.activation for a in hidden) or model.layers[-1].activation != "identity":
         raise ValueError("model must use one activation in all hidden layers and a linear "
@@ -117,6 +131,7 @@ def to_sklearn(model):
 
     coefs = [layer.W * layer.mask for layer in model.layers]
     intercepts = [layer.b * layer.bias_mask for layer in model.layers]
+    coefs[-1], intercepts[-1] = coefs[-1][:, order], intercepts[-1][order]
     binary = model.n_classes == 2
     if binary:
         coefs[-1] = coefs[-1][:, 1:] - coefs[-1][:, :1]

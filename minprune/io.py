@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import ACTIVATIONS, MLP
+from .model import ACTIVATIONS, MLP, Dense
 
 FORMAT = "minprune.MLP"
 FORMAT_VERSION = 1
@@ -160,7 +160,8 @@ def load(path):
         raise ValueError(f"{where}: it is not a .npz (zip) archive, or it is truncated")
     try:
         f = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, RuntimeError,
+            NotImplementedError) as exc:
         raise ValueError(f"{where}: the zip archive cannot be read ({exc})") from exc
     with f:
         return _from_arrays(_Reader(f, where))
@@ -178,7 +179,10 @@ class _Reader:
             raise ValueError(f"{self.where}: missing key {key!r}")
         try:
             value = self.npz[key]
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        # RuntimeError ("encrypted") and NotImplementedError (unknown compression): what
+        # zipfile raises when flipped bits land in a member's flags or method.
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError,
+                NotImplementedError) as exc:
             if "pickle" in str(exc):  # an object array: loading it would run pickle
                 raise ValueError(f"{self.where}: key {key!r} is an object array, which cannot "
                                  f"be read without pickle (refused)") from exc
@@ -220,17 +224,22 @@ def _from_arrays(read):
     if dtype not in ("float32", "float64"):
         raise ValueError(f"{read.where}: key 'dtype' must be 'float32' or 'float64', got {dtype!r}")
 
-    model = MLP(sizes.tolist(), activation=activation, dtype=dtype)
-    for i, layer in enumerate(model.layers):
+    # Every array is read and checked against layer_sizes before a model exists, and the
+    # model is built around them: a tampered layer_sizes never allocates anything.
+    sizes = sizes.tolist()
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         kW, kb, km, kbm = _layer_keys(i)
-        W = read(kW, dtype=dtype, shape=layer.W.shape)
-        b = read(kb, dtype=dtype, shape=layer.b.shape)
+        W = read(kW, dtype=dtype, shape=(fan_in, fan_out))
+        b = read(kb, dtype=dtype, shape=(fan_out,))
         for key, value in ((kW, W), (kb, b)):
             if not np.isfinite(value).all():
                 raise ValueError(f"{read.where}: key {key!r} holds NaN or infinite values")
-        layer.W, layer.b = W, b
-        layer.mask = read(km, dtype=bool, shape=layer.W.shape)
-        layer.bias_mask = read(kbm, dtype=bool, shape=layer.b.shape)
+        mask = read(km, dtype=bool, shape=W.shape)
+        bias_mask = read(kbm, dtype=bool, shape=b.shape)
+        last = i == len(sizes) - 2
+        layers.append(Dense(W, b, "identity" if last else activation, mask, bias_mask))
+    model = MLP._from_layers(layers, activation, dtype)
     if "classes" in read.npz.files:
         classes = read("classes", shape=(model.n_classes,))
         if classes.dtype.kind not in _CLASS_KINDS:

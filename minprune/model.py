@@ -13,6 +13,8 @@ write exact zeros into pruned positions after each step.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ._validation import _describe, check_choice, check_features, check_int, check_labels, check_seed
@@ -108,6 +110,31 @@ class Dense:
         self.mask = np.ones(W.shape, dtype=bool) if mask is None else mask
         self.bias_mask = np.ones(b.shape, dtype=bool) if bias_mask is None else bias_mask
 
+    # The masks are checked when assigned and in ``apply_mask``: a 0/1 int mask would
+    # be read as indices by ``W[~mask]`` and a (fan_out,) mask would broadcast, both
+    # silently. The array itself is stored, so in-place edits (``mask[i, :] = False``)
+    # are honoured; they cannot change its dtype or shape.
+    @property
+    def mask(self):
+        return self._mask
+
+    @mask.setter
+    def mask(self, value):
+        self._mask = _check_mask(value, "mask", self.W.shape)
+
+    @property
+    def bias_mask(self):
+        return self._bias_mask
+
+    @bias_mask.setter
+    def bias_mask(self, value):
+        self._bias_mask = _check_mask(value, "bias_mask", self.b.shape)
+
+    def _check_masks(self, where="layer"):
+        """Raise if a mask no longer matches ``W`` / ``b`` (e.g. ``W`` was replaced)."""
+        _check_mask(self._mask, f"{where}.mask", self.W.shape)
+        _check_mask(self._bias_mask, f"{where}.bias_mask", self.b.shape)
+
     @property
     def fan_in(self):
         return self.W.shape[0]
@@ -128,11 +155,23 @@ class Dense:
 
     def apply_mask(self):
         """Write exact zeros into masked positions of ``W`` and ``b`` (in place)."""
+        self._check_masks()
         self.W[~self.mask] = 0
         self.b[~self.bias_mask] = 0
 
     def __repr__(self):
         return f"Dense({self.fan_in} -> {self.fan_out}, {self.activation})"
+
+
+def _check_mask(value, name, shape):
+    """Return `value` if it is a bool ndarray of exactly `shape`; raise naming `name` otherwise."""
+    if not isinstance(value, np.ndarray) or value.dtype != bool:
+        raise TypeError(f"{name} must be a bool numpy array of shape {shape}, got "
+                        f"{_describe(value)}; convert 0/1 values with np.asarray(m, dtype=bool)")
+    if value.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, the shape of the parameter "
+                         f"it masks, got shape {value.shape}")
+    return value
 
 
 class MLP:
@@ -159,9 +198,7 @@ class MLP:
     def __init__(self, layer_sizes, activation="relu", seed=0, dtype=np.float32):
         sizes = _check_layer_sizes(layer_sizes)
         check_choice(activation, "activation", ACTIVATIONS)
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        dtype = _check_dtype(dtype)
         rng = check_seed(seed)
         self.activation = activation
         self.dtype = dtype
@@ -171,6 +208,18 @@ class MLP:
             W = _init_weights(rng, fan_in, fan_out, activation).astype(dtype)
             b = np.zeros(fan_out, dtype=dtype)
             self.layers.append(Dense(W, b, "identity" if last else activation))
+
+    @classmethod
+    def _from_layers(cls, layers, activation, dtype):
+        """An MLP around ready ``Dense`` layers, without drawing initial weights.
+
+        For loaders and converters that already hold checked arrays (no copy is made).
+        """
+        model = object.__new__(cls)
+        model.activation = activation
+        model.dtype = _check_dtype(dtype)
+        model.layers = list(layers)
+        return model
 
     # ----------------------------------------------------------------- structure
     @property
@@ -342,6 +391,10 @@ class MLP:
 
     # -------------------------------------------------------------------- checks
     def _check_X(self, X):
+        # Every public entry point comes through here: a cheap check (dtype and shape,
+        # not values) that no mask was replaced by a wrong one behind the setter's back.
+        for i, layer in enumerate(self.layers):
+            layer._check_masks(f"layers[{i}]")
         return check_features(X, "X", n_features=self.n_features, dtype=self.dtype)
 
     def _check_Xy(self, X, y):
@@ -357,10 +410,25 @@ def check_model(model, name="model"):
     return model
 
 
+def _check_dtype(dtype):
+    if isinstance(dtype, (str, type, np.dtype)):
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            dt = None
+        if dt in (np.float32, np.float64):
+            return dt
+    raise TypeError(f"dtype must be float32 or float64 (np.float32, np.float64 or their "
+                    f"names), got {_describe(dtype)}")
+
+
 def _check_layer_sizes(layer_sizes):
-    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
-        raise TypeError(f"layer_sizes must be a sequence of ints such as [64, 128, 10], "
-                        f"got {layer_sizes!r}")
+    # An ordered sequence: a set or a dict would give the layers in an arbitrary order.
+    if isinstance(layer_sizes, (str, bytes)) or not (
+            isinstance(layer_sizes, Sequence)
+            or (isinstance(layer_sizes, np.ndarray) and layer_sizes.ndim == 1)):
+        raise TypeError(f"layer_sizes must be an ordered sequence (list, tuple or 1-D array) of "
+                        f"ints such as [64, 128, 10], got {_describe(layer_sizes)}")
     sizes = [check_int(s, f"layer_sizes[{i}]", minimum=1) for i, s in enumerate(layer_sizes)]
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes must hold at least [n_features, n_classes], got {sizes}")

@@ -44,14 +44,20 @@ class Optimizer:
             Gradients of the loss, as returned by ``MLP.gradients``. They are
             used as scratch space and overwritten.
         """
-        if self.state is None or len(self.state) != len(model.layers) or any(
-                s[0][0].shape != layer.W.shape for s, layer in zip(self.state, model.layers)):
+        if self._needs_new_state(model):
+            # New shapes (another model, or one shrunk): fresh moments and a fresh step
+            # count, so Adam's bias correction starts again with them.
             self.state = self._init_state(model)
+            self.t = 0
         self.t += 1
         for layer, (dW, db), (sW, sb) in zip(model.layers, grads, self.state):
             pruned = layer.is_pruned()
             self._update(layer.W, dW, sW, layer.mask if pruned else None)
             self._update(layer.b, db, sb, layer.bias_mask if pruned else None)
+
+    def _needs_new_state(self, model):
+        return self.state is None or len(self.state) != len(model.layers) or any(
+            s[0][0].shape != layer.W.shape for s, layer in zip(self.state, model.layers))
 
     def _decay(self, param, grad):
         if self.weight_decay:
@@ -101,7 +107,18 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015) with bias correction.
+    """Adam (Kingma & Ba, 2015) in the "epsilon-hat" form of the end of their section 2.
+
+    With the biased moments ``m = beta1 * m + (1 - beta1) * g`` and
+    ``v = beta2 * v + (1 - beta2) * g**2``, step ``t`` (from 1) is::
+
+        w -= lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v) + eps)
+
+    This is scikit-learn's ``MLPClassifier`` update. It is *not* Algorithm 1 of
+    the paper nor ``torch.optim.Adam``, which add ``eps`` to ``sqrt(v_hat)``
+    with ``v_hat = v / (1 - beta2**t)``: that equals the form above with
+    ``eps * sqrt(1 - beta2**t)`` in place of ``eps``. The two differ only while
+    ``eps`` is not small against ``sqrt(v)``.
 
     Parameters
     ----------
@@ -141,7 +158,7 @@ class Adam(Optimizer):
         # v~ = v / (1 - beta2), which saves two passes over every array per step:
         #   m / (sqrt(v) + eps)
         #     = (1 - beta1) / sqrt(1 - beta2) * m~ / (sqrt(v~) + eps / sqrt(1 - beta2))
-        t = self.t + 1
+        t = 1 if self._needs_new_state(model) else self.t + 1
         root = math.sqrt(1 - self.beta2)  # Python floats: no float64 upcast of float32 arrays
         self._step_size = (self.lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
                            * (1 - self.beta1) / root)

@@ -83,7 +83,15 @@ class TourResult:
 
 
 def _check_out(out, force):
-    """Refuse to write into a folder that holds files the tour did not make."""
+    """Return `out` as a Path after refusing folders where the tour could lose a user's file.
+
+    A folder the tour made (it holds ``MARKER``) is rewritten freely. Any other
+    non-empty folder is refused, unless `force`; even then a file of the same name
+    as one the tour writes (say the user's own ``report.txt``) is never replaced.
+    Nothing is created here: see ``_claim_out``.
+    """
+    if isinstance(out, bool) or not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a folder path (str or os.PathLike), got {out!r}")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out must be a folder, got the file {str(out)!r}")
@@ -93,6 +101,17 @@ def _check_out(out, force):
             raise ValueError(f"out folder {str(out)!r} exists and holds files the tour did not "
                              f"make ({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
                              "choose another folder or pass --force to write beside them")
+        clash = [name for name in OUTPUTS if name in foreign]
+        if clash:
+            raise ValueError(f"out folder {str(out)!r} holds files the tour would overwrite "
+                             f"({', '.join(clash)}) and the tour did not make them; --force only "
+                             "writes beside other files, never over them: choose another folder "
+                             "or move those files")
+    return out
+
+
+def _claim_out(out):
+    """Create `out` (checked by ``_check_out``) and mark it as the tour's own."""
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("This folder was written by `minprune tour`; it rewrites its own "
                               "files here.\n")
@@ -124,7 +143,7 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
     out : str or Path
         Folder for ``report.txt``, ``report.json`` and the PNG figures. Created
         if needed; a folder holding files the tour did not make is refused unless
-        `force`.
+        `force`, and a user's file is never overwritten.
     seed : int
         Seeds the data split, the initial weights, shuffling and pruning.
     epochs : int
@@ -140,7 +159,9 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
     repeats : int
         Timed forward passes per latency (batch 1; a fifth of that at batch 256).
     force : bool
-        Write into a non-empty folder the tour did not make.
+        Write beside the files of a non-empty folder the tour did not make. Files
+        of the same names as the tour's outputs are never overwritten: such a
+        folder is refused even with `force`.
     verbose : bool
         Print progress and the final table.
 
@@ -163,14 +184,22 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
     from .schedules import prune_and_finetune
     from .training import fit
 
+    # Every argument is checked before the folder is made, so a bad one leaves nothing behind.
     check_choice(data, "data", ("digits", "mnist1d"))
-    seed = check_int(seed, "seed", minimum=0)
+    seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)  # the data sets' range
     epochs = check_int(epochs, "epochs", minimum=1)
     finetune_epochs = check_int(finetune_epochs, "finetune_epochs", minimum=1)
     repeats = check_int(repeats, "repeats", minimum=5)
     check_float(weight_sparsity, "weight_sparsity", low=0.0, high=1.0, high_inclusive=False)
     check_float(neuron_fraction, "neuron_fraction", low=0.0, high=1.0, high_inclusive=False)
-    out = _check_out(out, force)
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (tuple, list)) or not hidden:
+        raise TypeError(f"hidden must be a non-empty tuple of hidden layer widths such as "
+                        f"(256, 256), got {hidden!r}")
+    hidden = tuple(check_int(h, f"hidden[{i}]", minimum=1) for i, h in enumerate(hidden))
+    for flag, name in ((force, "force"), (verbose, "verbose")):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    out = _claim_out(_check_out(out, force))
     start = time.perf_counter()
 
     def say(msg):

@@ -154,7 +154,8 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
         Seeds the shuffling of every epoch.
     validation_data : tuple (X_val, y_val), optional
         Evaluated at the end of each epoch.
-    callbacks : sequence of Callback
+    callbacks : list or tuple of Callback
+        Called in order; pass ``[cb]`` for a single one.
     progress : bool or None
         Show a tqdm progress bar over epochs. None shows it only when standard
         error is a terminal, so notebooks and logs stay clean.
@@ -186,10 +187,16 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
         y_val = check_labels(validation_data[1], "validation_data[1]", n_samples=X_val.shape[0],
                              n_classes=model.n_classes)
         validation_data = (X_val, y_val)
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list or tuple of minprune.Callback objects "
+                        f"(use [cb] for one), got {type(callbacks).__name__}")
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must hold minprune.Callback objects, got {type(cb).__name__}")
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True, False or None (on when standard error is a "
+                        f"terminal), got {progress!r}")
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
 

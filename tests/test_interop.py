@@ -106,6 +106,32 @@ def test_to_sklearn_same_probabilities_and_masks_become_zeros(activation, n_clas
     np.testing.assert_allclose(again.predict_proba(X), model.predict_proba(X), atol=1e-5)
 
 
+@pytest.mark.parametrize("classes", [["dog", "cat", "eel"], [7, -3]], ids=["strings", "binary"])
+def test_to_sklearn_with_unsorted_classes_predicts_the_same_labels(classes):
+    rng = np.random.default_rng(1)
+    model = minprune.MLP([4, 6, len(classes)], seed=1)
+    for layer in model.layers:
+        layer.b[...] = rng.normal(size=layer.b.shape)
+    model.classes_ = np.array(classes)
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    clf = minprune.to_sklearn(model)
+    assert list(clf.classes_) == sorted(classes)
+    labels = model.classes_[model.predict(X)]
+    assert len(set(labels.tolist())) == len(classes)  # every class is predicted somewhere
+    assert np.array_equal(clf.predict(X), labels)
+    proba = model.predict_proba(X)
+    for j, label in enumerate(clf.classes_):
+        np.testing.assert_allclose(clf.predict_proba(X)[:, j],
+                                   proba[:, classes.index(label)], atol=1e-5)
+
+
+def test_to_sklearn_refuses_duplicate_classes():
+    model = minprune.MLP([4, 3], seed=0)
+    model.classes_ = np.array(["cat", "dog", "cat"])
+    with pytest.raises(ValueError, match=r"classes_.*distinct.*'cat', 'dog', 'cat'"):
+        minprune.to_sklearn(model)
+
+
 def test_round_trip_keeps_labels(moons, digits):
     for X, y in ((moons.X_train, moons.y_train * 2 + 1), (digits.X_train, digits.y_train + 10)):
         clf = fitted(X, y)

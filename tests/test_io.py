@@ -73,7 +73,6 @@ def test_classes_that_need_pickle_are_refused(tmp_path):
 def test_arrays_are_stored_in_the_models_dtype(tmp_path):
     model = minprune.MLP([2, 4, 3], dtype=np.float32)
     model.layers[0].W = model.layers[0].W.astype(np.float64)  # replaced by a user
-    model.layers[0].mask = model.layers[0].mask.astype(np.int8)
     loaded = minprune.load(minprune.save(model, tmp_path / "m.npz"))
     assert loaded.layers[0].W.dtype == np.float32 and loaded.layers[0].mask.dtype == bool
 
@@ -112,8 +111,8 @@ def test_save_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="path"):
         minprune.save(minprune.MLP([2, 3]), tmp_path / "folder.npz")
     model = minprune.MLP([2, 4, 3])
-    model.layers[1].bias_mask = np.ones(4, bool)
-    with pytest.raises(ValueError, match=r"layers\[1\].*bias_mask has shape \(4,\)"):
+    model.layers[1].b = np.zeros(4, np.float32)  # replaced by a user with a wrong shape
+    with pytest.raises(ValueError, match=r"layers\[1\].* b has shape \(4,\), expected \(3,\)"):
         minprune.save(model, tmp_path / "m.npz")
     model = minprune.MLP([2, 4, 3])
     model.layers[0].activation = "sigmoid"  # no longer one hidden activation
@@ -167,6 +166,8 @@ BAD_FILES = {
     "one class": (edited(layer_sizes=np.array([5, 7, 4, 1])), "'layer_sizes'"),
     "layer sizes not int": (edited(layer_sizes=np.array([5.0, 7, 4, 3])),
                             "'layer_sizes' has dtype float64"),
+    "huge layer sizes": (edited(layer_sizes=np.array([200_000, 200_000, 3])),
+                         r"'W_0' has shape \(5, 7\), expected \(200000, 200000\)"),
     "unexpected key": (edited(W_3=np.zeros((3, 3), np.float32)), r"unexpected key\(s\) \['W_3'\]"),
     "object array": (edited(activation=np.array(["relu"], dtype=object)),
                      "'activation' is an object array.*pickle"),
@@ -215,4 +216,31 @@ def test_tampered_bytes_are_caught(tmp_path, compressed):
     data[start + info.compress_size - 8] ^= 0xFF  # flip bits inside W_1's stored data
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="'W_1' is damaged"):
+        minprune.load(path)
+
+
+@pytest.mark.parametrize("flag,error", [(0x01, "encrypted"), (0x20, "patched")])
+def test_flipped_zip_flag_bits_are_caught(tmp_path, flag, error):
+    # zipfile raises RuntimeError (encrypted member) or NotImplementedError (patch
+    # data) for these flag bits; load must turn both into a ValueError naming the file.
+    path = minprune.save(pruned_model(), tmp_path / "m.npz")
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+    data = bytearray(path.read_bytes())
+    entry = data.index(b"PK\x01\x02")
+    for _ in range(names.index("W_1.npy")):
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    data[entry + 8] |= flag  # general-purpose flags of W_1's central-directory entry
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=f"{path}.*not a valid minprune model file.*{error}"):
+        minprune.load(path)
+
+
+def test_flipped_compression_method_is_caught(tmp_path):
+    path = minprune.save(pruned_model(), tmp_path / "m.npz")
+    data = bytearray(path.read_bytes())
+    entry = data.index(b"PK\x01\x02")  # the first member's central-directory entry
+    data[entry + 10] = 99  # compression method 99 (AES): zipfile raises NotImplementedError
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not a valid minprune model file.*not supported"):
         minprune.load(path)

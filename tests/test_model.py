@@ -84,7 +84,9 @@ def reference_adam(params, grad_seq, lr, b1, b2, eps):
 
 
 @pytest.mark.parametrize("b1,b2,eps", [(0.9, 0.999, 1e-8), (0.0, 0.5, 1e-3), (0.5, 0.0, 0.1)])
-def test_adam_matches_the_textbook_update(b1, b2, eps):
+def test_adam_matches_the_eps_hat_form_of_kingma_and_ba_section_2(b1, b2, eps):
+    # The reference is the update at the end of section 2 (scikit-learn's), not
+    # Algorithm 1 / torch.optim.Adam: see test_adam_eps_sits_outside_the_bias_correction.
     rng = np.random.default_rng(0)
     model = minprune.MLP([3, 4, 2], seed=1, dtype=np.float64)
     start = [p.copy() for layer in model.layers for p in (layer.W, layer.b)]
@@ -97,6 +99,39 @@ def test_adam_matches_the_textbook_update(b1, b2, eps):
     got = [p for layer in model.layers for p in (layer.W, layer.b)]
     for g, r in zip(got, reference_adam(start, grad_seq, 0.01, b1, b2, eps)):
         np.testing.assert_allclose(g, r, rtol=1e-10, atol=1e-14)
+
+
+def test_adam_eps_sits_outside_the_bias_correction():
+    # One step from zero state, gradient g, on one weight: m = (1 - b1) g, v = (1 - b2) g^2,
+    # eps-hat form:  w -= lr sqrt(1 - b2) / (1 - b1) * m / (sqrt(v) + eps) = lr g / (|g| + eps / sqrt(1 - b2))
+    # Algorithm 1:   w -= lr * m_hat / (sqrt(v_hat) + eps)            = lr g / (|g| + eps)
+    model = minprune.MLP([1, 2], seed=0, dtype=np.float64)
+    model.layers[0].W[...] = 0.0
+    lr, b2, eps, g = 0.1, 0.75, 0.5, 1.0
+    Adam(lr=lr, beta1=0.9, beta2=b2, eps=eps).step(
+        model, [(np.array([[g, 0.0]]), np.zeros(2))])
+    eps_hat_form = -lr * g / (abs(g) + eps / math.sqrt(1 - b2))  # -0.05
+    algorithm_1 = -lr * g / (abs(g) + eps)                        # -0.0667
+    assert model.layers[0].W[0, 0] == pytest.approx(eps_hat_form, rel=1e-12)
+    assert model.layers[0].W[0, 0] != pytest.approx(algorithm_1, rel=1e-3)
+
+
+def test_adam_restarts_its_step_count_with_new_state():
+    # A reused Adam on a model of other shapes (after shrink) starts again at t = 1,
+    # so its first step there is bias-corrected like any first step.
+    rng = np.random.default_rng(0)
+    opt = Adam(lr=0.01)
+    big = minprune.MLP([3, 5, 2], seed=0, dtype=np.float64)
+    for _ in range(4):
+        opt.step(big, [(rng.normal(size=l.W.shape), rng.normal(size=l.b.shape)) for l in big.layers])
+    small, fresh = (minprune.MLP([3, 4, 2], seed=1, dtype=np.float64) for _ in range(2))
+    grads = [(rng.normal(size=l.W.shape), rng.normal(size=l.b.shape)) for l in small.layers]
+    opt.step(small, [(dW.copy(), db.copy()) for dW, db in grads])
+    Adam(lr=0.01).step(fresh, grads)
+    assert opt.t == 1
+    for a, b in zip(small.layers, fresh.layers):
+        np.testing.assert_array_equal(a.W, b.W)
+        np.testing.assert_array_equal(a.b, b.b)
 
 
 # ----------------------------------------------------------- finite differences
@@ -243,6 +278,8 @@ def test_no_nan_for_huge_logits(sizes, n, activation, seed):
     ([4, 2.5, 3], TypeError, "layer_sizes[1]"),
     ("64,10", TypeError, "layer_sizes"),
     (10, TypeError, "layer_sizes"),
+    ({64, 10}, TypeError, "ordered sequence"),
+    ({64: "in", 10: "out"}, TypeError, "ordered sequence"),
 ])
 def test_bad_layer_sizes(sizes, exc, name):
     with pytest.raises(exc, match=name.replace("[", r"\[").replace("]", r"\]")):
@@ -254,8 +291,10 @@ def test_bad_activation_dtype_seed():
         minprune.MLP([3, 2], activation="softplus")
     with pytest.raises(TypeError, match="activation"):
         minprune.MLP([3, 2], activation=None)
-    with pytest.raises(TypeError, match="dtype"):
-        minprune.MLP([3, 2], dtype=np.int32)
+    for dtype in (np.int32, "foo", None, "float16", 3):
+        with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+            minprune.MLP([3, 2], dtype=dtype)
+    assert minprune.MLP([3, 2], dtype="float64").dtype == np.float64
     with pytest.raises(ValueError, match="seed"):
         minprune.MLP([3, 2], seed=-1)
     with pytest.raises(TypeError, match="seed"):
@@ -272,6 +311,7 @@ BAD_X = [
     (np.array([[1j, 0, 0]]), TypeError, "real"),
     ([[1, 2], [3]], TypeError, "2-D array"),
     (None, TypeError, "2-D array"),
+    (np.array([[1e300, 0.0, 0.0]]), ValueError, "too large for float32"),
 ]
 
 
@@ -294,6 +334,9 @@ BAD_Y = [
     ([0, 1], ValueError, "one label per sample"),
     ([[0], [1], [0]], ValueError, "1-D"),
     (np.zeros(0), ValueError, "1-D|at least one"),
+    ([0, 1e30, 1], ValueError, "from 0.0 to 1e+30"),
+    (np.array([0, 2**64 - 1, 1], dtype=np.uint64), ValueError, "from 0 to 18446744073709551615"),
+    ([0, -(2**63), 1], ValueError, "from -9223372036854775808 to 1"),
 ]
 
 
@@ -309,3 +352,70 @@ def test_bad_y(method, y, exc, what):
 def test_integral_float_labels_are_accepted():
     model = minprune.MLP([3, 4, 2])
     assert model.score(np.zeros((3, 3)), np.array([0.0, 1.0, 1.0])) in (1 / 3, 2 / 3)
+
+
+def test_finite_features_too_large_for_float32_raise_no_warning(recwarn):
+    model = minprune.MLP([3, 2])
+    with pytest.raises(ValueError, match=r"X holds values too large for float32.*1e\+300") as info:
+        model.predict(np.array([[1e300, 0.0, 0.0]]))
+    assert "NaN" not in str(info.value)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    big = minprune.MLP([3, 2], dtype=np.float64)  # fine for a float64 model
+    assert big.predict(np.array([[1e300, 0.0, 0.0]])).shape == (1,)
+
+
+# ------------------------------------------------------------ mask validation
+@pytest.mark.parametrize("attr,value,exc,what", [
+    ("mask", np.ones((3, 4), dtype=int), TypeError, r"bool.*dtype int64"),
+    ("mask", np.ones((3, 4), dtype=np.uint8), TypeError, r"bool.*dtype uint8"),
+    ("mask", [[True] * 4] * 3, TypeError, "bool numpy array"),
+    ("mask", np.ones(4, dtype=bool), ValueError, r"shape \(3, 4\).*got shape \(4,\)"),
+    ("mask", np.ones((4, 3), dtype=bool), ValueError, r"got shape \(4, 3\)"),
+    ("bias_mask", np.ones(4, dtype=float), TypeError, r"bool.*dtype float64"),
+    ("bias_mask", np.ones((1, 4), dtype=bool), ValueError, r"shape \(4,\).*got shape \(1, 4\)"),
+])
+def test_a_wrong_mask_is_refused_when_assigned(attr, value, exc, what):
+    model = minprune.MLP([3, 4, 2], seed=0)
+    layer = model.layers[0]
+    before = layer.W.copy(), getattr(layer, attr)
+    with pytest.raises(exc, match=f"^{attr} must .*{what}"):
+        setattr(layer, attr, value)
+    assert getattr(layer, attr) is before[1]  # the old mask stays
+    model.apply_masks()
+    np.testing.assert_array_equal(layer.W, before[0])  # no weight was touched
+    with pytest.raises(exc, match=attr):
+        minprune.Dense(layer.W, layer.b, "relu", **{attr: value})
+
+
+def test_an_int_mask_used_to_zero_the_wrong_rows():
+    # The bug this guards against: ~np.array([[1, 0]]) is [[-2, -1]], row indices.
+    W = np.arange(6.0).reshape(3, 2)
+    with pytest.raises(TypeError, match="mask"):
+        minprune.Dense(W, np.zeros(2), mask=np.array([[1, 0], [1, 1], [1, 1]]))
+    np.testing.assert_array_equal(W, np.arange(6.0).reshape(3, 2))
+
+
+def test_a_mask_that_no_longer_fits_is_caught_where_it_is_used():
+    model = minprune.MLP([3, 4, 2], seed=0)
+    model.layers[1].W = np.zeros((4, 5), np.float32)  # replaced by a user: mask is (4, 2)
+    with pytest.raises(ValueError, match=r"layers\[1\]\.mask must have shape \(4, 5\)"):
+        model.predict(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"mask must have shape \(4, 5\)"):
+        model.apply_masks()
+    model = minprune.MLP([3, 4, 2], seed=0)
+    model.layers[0]._bias_mask = np.ones(4, dtype=int)  # behind the setter's back
+    for call in (lambda: model.score(np.zeros((1, 3)), [0]), model.apply_masks):
+        with pytest.raises(TypeError, match=r"bias_mask must be a bool"):
+            call()
+
+
+def test_masks_edited_in_place_and_copies_keep_working():
+    model = minprune.MLP([3, 4, 2], seed=0)
+    mask = np.ones((3, 4), dtype=bool)
+    model.layers[0].mask = mask
+    assert model.layers[0].mask is mask  # stored, not copied: in-place edits count
+    mask[0, :] = False
+    model.apply_masks()
+    assert np.all(model.layers[0].W[0] == 0.0)
+    clone = model.copy()
+    assert clone.layers[0].mask is not mask and np.array_equal(clone.layers[0].mask, mask)

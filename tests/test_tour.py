@@ -11,8 +11,47 @@ from minprune.tour import FIGURES, MARKER, run_tour
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
     out = tmp_path_factory.mktemp("tour")
+    (out / "notes.md").write_text("mine")  # a user's file: --force writes beside it
     return run_tour("digits", out, seed=0, epochs=3, finetune_epochs=2, hidden=(32, 32),
-                    repeats=5, verbose=False)
+                    repeats=5, force=True, verbose=False)
+
+
+def test_force_writes_beside_a_users_files(tour):
+    assert (tour.out / "notes.md").read_text() == "mine"
+    assert (tour.out / MARKER).exists()
+
+
+@pytest.mark.parametrize("name", ["report.txt", "report.json", FIGURES[0]])
+def test_force_never_overwrites_a_users_file_of_the_same_name(tmp_path, name, capsys):
+    (tmp_path / name).write_text("my own report")
+    with pytest.raises(ValueError, match=f"would overwrite .*{name}.*--force only writes beside"):
+        run_tour("digits", tmp_path, epochs=1, force=True, verbose=False)
+    assert main(["tour", "--out", str(tmp_path), "--epochs", "1", "--force"]) == 2
+    assert name in capsys.readouterr().err
+    assert (tmp_path / name).read_text() == "my own report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no marker either
+
+
+@pytest.mark.parametrize("kwargs,exc,name", [
+    (dict(seed=2**32), ValueError, "seed"), (dict(seed=-1), ValueError, "seed"),
+    (dict(hidden=(32, 0)), ValueError, r"hidden\[1\]"), (dict(hidden=()), TypeError, "hidden"),
+    (dict(hidden="32"), TypeError, "hidden"), (dict(force="yes"), TypeError, "force"),
+    (dict(repeats=2), ValueError, "repeats"), (dict(neuron_fraction=1.0), ValueError, "neuron"),
+])
+def test_a_bad_argument_leaves_nothing_behind(tmp_path, kwargs, exc, name):
+    out = tmp_path / "new"
+    with pytest.raises(exc, match=name):
+        run_tour("digits", out, epochs=1, verbose=False, **kwargs)
+    assert not out.exists()
+
+
+def test_cli_bad_seed_leaves_nothing_behind(tmp_path, capsys):
+    out = tmp_path / "new"
+    assert main(["tour", "--out", str(out), "--seed", str(2**32), "--epochs", "1"]) == 2
+    assert "seed" in capsys.readouterr().err and not out.exists()
+    with pytest.raises(SystemExit):
+        main(["tour", "--help"])
+    assert "are never overwritten" in " ".join(capsys.readouterr().out.split())
 
 
 def test_tour_saves_every_figure_and_the_report(tour):

@@ -1,5 +1,5 @@
 """fit: accuracy on digits, determinism, callbacks, the BLAS limit, and bad input."""
-import time
+import sys
 
 import numpy as np
 import pytest
@@ -24,18 +24,15 @@ def small_problem(n=60, seed=0):
     return X, (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1).astype(int)
 
 
-def test_trains_to_96_percent_on_digits_quickly(digits):
+def test_trains_to_96_percent_on_digits(digits):
     model = minprune.MLP([64, 256, 256, 10], seed=0)
-    start = time.perf_counter()
     history = minprune.fit(model, digits.X_train, digits.y_train, epochs=25, seed=0,
                            validation_data=(digits.X_test, digits.y_test))
-    elapsed = time.perf_counter() - start
     assert model.score(digits.X_test, digits.y_test) >= 0.96
     assert history.val_accuracy[-1] == model.score(digits.X_test, digits.y_test)
     assert history.val_loss[-1] == pytest.approx(model.loss(digits.X_test, digits.y_test))
     assert history.loss[-1] < history.loss[0] and history.epochs == 25
     assert history.sparsity == [0.0] * 25
-    assert elapsed < 30  # a sanity bound only; speed is measured in benchmarks/
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
@@ -181,6 +178,62 @@ def test_an_optimizer_object_is_used_as_given():
     assert opt.t == 4
 
 
+@pytest.mark.parametrize("make_optimizer", [lambda: SGD(lr=0.05, momentum=0.9),
+                                            lambda: minprune.Adam(lr=1e-2)], ids=["sgd", "adam"])
+def test_pruning_inside_a_callback_clears_the_optimizer_state_there(make_optimizer):
+    X, y = small_problem()
+    seen = {}
+
+    class PruneAtStep5(minprune.Callback):
+        def on_batch_end(self, state):
+            if state.step == 5:
+                layer = state.model.layers[0]
+                # the state is live (non-zero) where the mask is about to close
+                seen["before"] = [np.abs(s[:, :3]).max() for s in state.optimizer.state[0][0]]
+                layer.mask[:, :3] = False  # in place, without apply_mask
+            elif state.step == 6:
+                seen["after"] = [s[:, :3].copy() for s in state.optimizer.state[0][0]]
+                seen["W"] = state.model.layers[0].W[:, :3].copy()
+
+    optimizer = make_optimizer()
+    minprune.fit(minprune.MLP([4, 6, 3], seed=1), X, y, epochs=1, batch_size=8,
+                 optimizer=optimizer, callbacks=[PruneAtStep5()])
+    assert all(b > 0 for b in seen["before"])
+    assert len(seen["after"]) == (1 if isinstance(optimizer, SGD) else 2)  # momentum; m and v
+    for s in seen["after"]:
+        assert np.all(s == 0.0)
+    assert np.all(seen["W"] == 0.0)
+
+
+def test_history_loss_is_the_sample_weighted_mean_of_the_batch_losses():
+    X, y = small_problem(n=50)  # batches of 16, 16, 16 and 2: a plain mean would differ
+    batches = []
+
+    class Record(minprune.Callback):
+        def on_epoch_begin(self, state):
+            batches.append([])
+
+        def on_batch_end(self, state):
+            batches[-1].append(state.batch_loss)
+
+    history = minprune.fit(minprune.MLP([4, 5, 3], seed=0), X, y, epochs=2, batch_size=16,
+                           optimizer=SGD(lr=0.5), callbacks=[Record()])
+    sizes = np.array([16, 16, 16, 2])
+    for losses, loss in zip(batches, history.loss):
+        assert loss == pytest.approx(np.dot(losses, sizes) / 50, rel=1e-12)
+        assert loss != pytest.approx(np.mean(losses), rel=1e-6)
+
+
+def test_progress_none_shows_the_bar_on_a_terminal(capsys, monkeypatch):
+    X, y = small_problem()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=2, progress=None)
+    assert "fit" in capsys.readouterr().err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=2, progress=None)
+    assert capsys.readouterr().err == ""
+
+
 def test_progress_bar_is_off_when_not_a_terminal(capsys):
     X, y = small_problem()
     minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=2)
@@ -215,6 +268,10 @@ X0, Y0 = small_problem()
     (dict(validation_data=(X0, Y0[:5])), ValueError, r"validation_data\[1\]"),
     (dict(validation_data=(X0, Y0 + 5)), ValueError, r"validation_data\[1\]"),
     (dict(callbacks=[print]), TypeError, "callbacks"),
+    (dict(callbacks=minprune.Callback()), TypeError, "callbacks must be a list or tuple"),
+    (dict(callbacks=None), TypeError, "callbacks must be a list or tuple"),
+    (dict(progress="yes"), TypeError, "progress"),
+    (dict(progress=1), TypeError, "progress"),
 ])
 def test_bad_arguments(kwargs, exc, name):
     args = dict(epochs=1)
