@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import MLP
+from .model import MLP, Dense, _check_dtype
 
 # scikit-learn's activation names -> minprune's
 _FROM_SKLEARN = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid", "identity": "identity"}
@@ -68,16 +68,19 @@ def from_sklearn(clf, dtype=None):
             f"{n_out} outputs; multilabel classifiers have no softmax equivalent")
     if dtype is None:
         dtype = coefs[0].dtype if coefs[0].dtype in (np.float32, np.float64) else np.float64
+    dtype = _check_dtype(dtype)
 
-    sizes = [coefs[0].shape[0]] + [W.shape[1] for W in coefs[:-1]] + [2 if binary else n_out]
-    model = MLP(sizes, activation=_FROM_SKLEARN[clf.activation], dtype=dtype)
-    for layer, W, b in zip(model.layers, coefs, intercepts):
-        if binary and layer is model.layers[-1]:
+    activation = _FROM_SKLEARN[clf.activation]
+    layers = []
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        last = i == len(coefs) - 1
+        if binary and last:
             # logits [0, z]: softmax gives [1 - sigmoid(z), sigmoid(z)], exactly sklearn's pair
             W = np.concatenate([np.zeros_like(W), W], axis=1)
             b = np.concatenate([np.zeros_like(b), b])
-        layer.W[...] = W
-        layer.b[...] = b
+        layers.append(Dense(np.array(W, dtype=dtype), np.array(b, dtype=dtype),
+                            "identity" if last else activation))
+    model = MLP._from_layers(layers, activation, dtype)
     model.classes_ = np.array(clf.classes_, copy=True)
     return model
 
