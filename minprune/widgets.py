@@ -335,6 +335,14 @@ class _Interactive:
         self.widget = None
         self.figure = None
 
+    def _show(self):
+        """Draw the first state: a static figure, or the widget's controls and panels."""
+        if self.static:
+            self.figure = self._static_figure()
+        else:
+            self._build()
+            self._render()
+
     def _slider(self, amount):
         import ipywidgets as w
 
@@ -386,11 +394,7 @@ class Explorer(_Interactive):
         self.slider = self.kind = self.criterion = self.scope = self.finetune_button = None
         self.status = self.report = self.diagram = None
         self.state = self.lab.prune(kind, criterion, scope, self.amount)
-        if self.static:
-            self.figure = self._static_figure()
-        else:
-            self._build()
-            self._render()
+        self._show()
 
     def _summary(self):
         s = self.state
@@ -561,11 +565,7 @@ class Comparison(_Interactive):
         self.slider = self.scope = self.finetune_button = None
         self.statuses, self.diagrams = {}, {}
         self.states = {c: self.lab.prune(kind, c, scope, self.amount) for c in self.criteria}
-        if self.static:
-            self.figure = self._static_figure()
-        else:
-            self._build()
-            self._render()
+        self._show()
 
     def _summary(self):
         s = next(iter(self.states.values()))

@@ -141,19 +141,23 @@ def test_a_callback_that_prunes_mid_training_is_honoured():
     assert history.sparsity[-1] == pytest.approx(6 / (24 + 18))
 
 
+def blas_threads():
+    """Thread counts of the BLAS libraries numpy has loaded."""
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
 def test_blas_runs_on_one_thread_inside_fit_and_is_restored_after():
     X, y = small_problem()
     seen = []
 
     class Probe(minprune.Callback):
         def on_train_begin(self, state):
-            seen.extend(lib["num_threads"] for lib in threadpool_info()
-                        if lib["user_api"] == "blas")
+            seen.extend(blas_threads())
 
-    before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    before = blas_threads()
     minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=1, callbacks=[Probe()])
     assert seen and set(seen) == {1}
-    assert [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"] == before
+    assert blas_threads() == before
 
 
 def test_blas_threads_none_leaves_blas_alone(monkeypatch):
@@ -162,10 +166,9 @@ def test_blas_threads_none_leaves_blas_alone(monkeypatch):
 
     class Probe(minprune.Callback):
         def on_train_begin(self, state):
-            seen.extend(lib["num_threads"] for lib in threadpool_info()
-                        if lib["user_api"] == "blas")
+            seen.extend(blas_threads())
 
-    before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    before = blas_threads()
     monkeypatch.setattr(training, "BLAS_THREADS", None)
     minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=1, callbacks=[Probe()])
     assert seen == before
