@@ -19,6 +19,7 @@ _API = {
     "History": "minprune.training",
     "Callback": "minprune.training",
     "TrainState": "minprune.training",
+    "DivergenceError": "minprune.training",
     "SGD": "minprune.optim",
     "Adam": "minprune.optim",
     # data, files and scikit-learn

@@ -9,10 +9,19 @@ comes back from zero if a mask is ever restored (rewinding).
 
 Weight decay is L2 regularisation added to the gradient (``g + weight_decay * W``),
 the convention of ``torch.optim.SGD`` and ``torch.optim.Adam``.
+
+An optimizer's state belongs to the model it steps. Stepping the same model
+again (a second ``fit`` call, say) continues with its moments and step count;
+the first step on *another* model object (another network, a copy, a shrunk
+model) starts afresh, exactly as a new optimizer with the same settings would,
+so one ``Adam()`` passed to ``fit`` for two models never carries the first
+model's moments into the second. ``optimizer.model`` tells which model the
+state belongs to.
 """
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 
@@ -27,6 +36,21 @@ class Optimizer:
         self.weight_decay = check_float(weight_decay, "weight_decay", low=0.0, low_inclusive=True)
         self.state = None
         self.t = 0
+        self._model = None  # weak reference to the model the state belongs to
+
+    @property
+    def model(self):
+        """The model the state belongs to (None before the first step, or once it is gone)."""
+        return None if self._model is None else self._model()
+
+    def reset(self):
+        """Forget the state: the next step starts like a new optimizer's first."""
+        self.state, self.t, self._model = None, 0, None
+
+    def __getstate__(self):  # copies and pickles (joblib) do not carry the binding
+        state = self.__dict__.copy()
+        state["_model"] = None
+        return state
 
     def _init_state(self, model):
         raise NotImplementedError
@@ -45,10 +69,11 @@ class Optimizer:
             used as scratch space and overwritten.
         """
         if self._needs_new_state(model):
-            # New shapes (another model, or one shrunk): fresh moments and a fresh step
-            # count, so Adam's bias correction starts again with them.
+            # Another model (or new shapes): fresh moments and a fresh step count, so
+            # Adam's bias correction starts again with them.
             self.state = self._init_state(model)
             self.t = 0
+            self._model = weakref.ref(model)
         self.t += 1
         for layer, (dW, db), (sW, sb) in zip(model.layers, grads, self.state):
             pruned = layer.is_pruned()
@@ -56,7 +81,8 @@ class Optimizer:
             self._update(layer.b, db, sb, layer.bias_mask if pruned else None)
 
     def _needs_new_state(self, model):
-        return self.state is None or len(self.state) != len(model.layers) or any(
+        return self.state is None or self.model is not model or len(self.state) != len(
+            model.layers) or any(
             s[0][0].shape != layer.W.shape for s, layer in zip(self.state, model.layers))
 
     def _decay(self, param, grad):

@@ -188,8 +188,9 @@ class GradualPruning(Callback):
         Every pruning step stores a full copy of the weights in
         ``model.mask_history``. False (the default) keeps only the latest
         gradual step, so memory stays bounded however many events there are;
-        True keeps them all (to rewind to any event). Either way ``undo`` after
-        ``fit`` returns to the model as it was before the first gradual event.
+        True keeps them all (``rewind(model, k)`` reaches any event). Either way
+        the whole run is one pruning step: ``undo`` after ``fit`` returns to the
+        model as it was before the first gradual event.
 
     Attributes
     ----------
@@ -226,6 +227,7 @@ class GradualPruning(Callback):
         self.steps, self.sparsities = [], []
         self._end = None  # end_step of the current run, set when fit begins
         self._latest = None  # the newest mask_history entry this callback made
+        self._group = None  # shared by the history entries of the current run
 
     def schedule(self, step):
         """Target sparsity at `step` (int or array) for this run; see :func:`cubic_sparsity`."""
@@ -248,6 +250,7 @@ class GradualPruning(Callback):
         self._end = end
         self.steps, self.sparsities = [], []
         self._latest = None
+        self._group = object()  # marks this run's history entries: undo takes them together
         if self.begin_step == 0:
             self._prune(state.model, 0)
 
@@ -266,6 +269,7 @@ class GradualPruning(Callback):
             history = mask_history(model)
             if not self.keep_history and len(history) >= 2 and history[-2] is self._latest:
                 del history[-2]  # bounded memory: keep only the newest gradual snapshot
+            history[-1].group = self._group
             self._latest = history[-1]
         self.steps.append(step)
         self.sparsities.append(sparsity(model))

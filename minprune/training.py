@@ -6,6 +6,7 @@ whose ``on_batch_end`` changes masks every few steps.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from dataclasses import dataclass, field
 
@@ -92,6 +93,45 @@ class Callback:
         pass
 
 
+class DivergenceError(ValueError):
+    """Raised by ``fit`` when a mini-batch loss is NaN or infinite.
+
+    The optimizer step that would have used that loss is not taken, so the
+    model (and the optimizer's state) are left as they were before it.
+
+    Attributes
+    ----------
+    epoch : int
+        Epoch of the diverged batch, counted from 0 (as in :class:`TrainState`).
+    step : int
+        Optimizer steps completed before it.
+    loss : float
+        The non-finite loss.
+    history : History
+        The epochs completed before the divergence.
+    """
+
+    def __init__(self, message, *, epoch, step, loss, history):
+        super().__init__(message)
+        self.epoch, self.step, self.loss, self.history = epoch, step, loss, history
+
+
+def _diverged(state, loss, batch, lr):
+    """The DivergenceError for a non-finite `loss` at `batch` of the current epoch."""
+    where = (f"at epoch {state.epoch} (epochs 0..{state.epochs - 1}), batch {batch} (batches "
+             f"0..{state.steps_per_epoch - 1}), after {state.step} optimizer step(s)")
+    if state.step == 0:
+        cause = ("before any step of this fit: the model's own weights or biases already hold "
+                 "NaN or infinite values (check np.isfinite(layer.W) for each layer)")
+    else:
+        cause = (f"the previous batch's loss was {state.batch_loss:.4g}; lr={lr:g} is too large "
+                 f"for this model and data: lower lr (try lr={lr / 10:g}) or standardise X")
+    return DivergenceError(f"training diverged: the mini-batch loss is {loss} {where}; {cause}. "
+                           f"The step was not taken; the model is as it was before it, and "
+                           f"the epochs completed are in the error's .history",
+                           epoch=state.epoch, step=state.step, loss=loss, history=state.history)
+
+
 @dataclass
 class TrainState:
     """The live state of a ``fit`` call, handed to callbacks.
@@ -164,8 +204,19 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     -------
     History
 
+    Raises
+    ------
+    DivergenceError
+        A ``ValueError`` raised when a mini-batch loss becomes NaN or infinite
+        (a learning rate too large, usually). It names `lr`, the epoch and the
+        step; the step is not taken, so the model is left as it was before it.
+
     Notes
     -----
+    An optimizer object keeps moments for the model it steps: a second ``fit``
+    of the same model continues them, and a different model starts it afresh
+    (see :mod:`minprune.optim`).
+
     BLAS runs on one thread during ``fit`` (callbacks included), which is the
     fastest and steadiest choice for matrices this small; set
     ``minprune.training.BLAS_THREADS`` to another int, or None, to change that.
@@ -229,6 +280,8 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
         for start in range(0, n, batch_size):
             xb, yb = Xs[start:start + batch_size], ys[start:start + batch_size]
             loss, grads, probs = model._backward(model._forward(xb), yb)
+            if not math.isfinite(loss):  # one float test per batch: the loss is already here
+                raise _diverged(state, loss, start // batch_size, opt.lr)
             opt.step(model, grads)
             state.step += 1
             state.batch_loss = loss

@@ -16,6 +16,13 @@ included; the latest entry holds the state right after the latest step (until
 the next step refreshes it). :func:`undo` therefore returns exactly to the
 model as it was before the latest step, fine-tuning kept, and
 ``rewind(model, 0)`` to the model before any pruning.
+
+A step is one pruning *action* of the learner: entries that share a ``group``
+(all the events of one ``GradualPruning`` run during one ``fit``) are undone
+together, so ``undo`` after a gradual run returns to the model as it was
+before its first event, whether the run kept every event
+(``keep_history=True``) or only the latest. ``rewind`` counts entries, so it
+reaches any single event a run kept.
 """
 from __future__ import annotations
 
@@ -204,6 +211,9 @@ class PruningStep:
         Copies of every layer's ``mask`` and ``bias_mask``.
     weights, biases : list of ndarray
         Copies of every layer's ``W`` and ``b``.
+    group : object or None
+        Shared by the entries of one pruning action made of several events (a
+        ``GradualPruning`` run); :func:`undo` undoes them together.
     """
 
     label: str
@@ -211,11 +221,13 @@ class PruningStep:
     bias_masks: list
     weights: list
     biases: list
+    group: object = None
 
     def copy(self):
         return PruningStep(self.label, [m.copy() for m in self.masks],
                            [m.copy() for m in self.bias_masks],
-                           [w.copy() for w in self.weights], [b.copy() for b in self.biases])
+                           [w.copy() for w in self.weights], [b.copy() for b in self.biases],
+                           self.group)
 
     @property
     def sparsity(self):
@@ -224,11 +236,11 @@ class PruningStep:
         return 1.0 - sum(int(np.count_nonzero(m)) for m in self.masks) / total if total else 0.0
 
 
-def _snapshot(model, label):
+def _snapshot(model, label, group=None):
     return PruningStep(label, [layer.mask.copy() for layer in model.layers],
                        [layer.bias_mask.copy() for layer in model.layers],
                        [layer.W.copy() for layer in model.layers],
-                       [layer.b.copy() for layer in model.layers])
+                       [layer.b.copy() for layer in model.layers], group)
 
 
 def _check_shapes(model, entry):
@@ -286,7 +298,7 @@ def commit_masks(model, masks, bias_masks=None, label="masks set"):
         history.append(_snapshot(model, "initial"))
     else:
         _check_shapes(model, history[-1])
-        fresh = _snapshot(model, history[-1].label)
+        fresh = _snapshot(model, history[-1].label, history[-1].group)
         history[-1].__dict__.update(fresh.__dict__)  # in place: callers may hold the entry
     for layer, m, bm in zip(layers, masks, bias_masks):
         layer.mask = np.array(m, dtype=bool, copy=True)
@@ -337,11 +349,20 @@ def undo(model):
     """Undo the latest pruning step: masks and weights return to what they were
     right before it, training done before that step included; see :func:`rewind`.
 
+    A ``GradualPruning`` run counts as one step, however many events it kept in
+    the history: ``undo`` after it returns to the model as it was right before
+    its first event (use :func:`rewind` to reach a single event).
+
     Returns
     -------
     PruningStep
         The entry now in force (the latest one).
     """
-    if len(mask_history(model)) < 2:
+    history = mask_history(model)
+    if len(history) < 2:
         raise ValueError("nothing to undo: model.mask_history records no pruning step")
-    return rewind(model, -2)
+    first = len(history) - 1
+    group = history[first].group
+    while group is not None and first > 1 and history[first - 1].group is group:
+        first -= 1
+    return rewind(model, first - 1)
