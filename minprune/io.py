@@ -290,7 +290,10 @@ def save(model, path, *, overwrite=False):
                               f"anyway)")
 
     def check(tmp):
-        back = _read_npz(tmp, f"the file just written for {str(path)!r}", repair=False)
+        try:
+            back = _read_npz(tmp, "the file", repair=False)
+        except ValueError as exc:
+            raise OSError(errno.EIO, f"the file read back is not valid ({exc})") from None
         same = back.keys() == arrays.keys() and all(
             back[k].dtype == arrays[k].dtype and back[k].shape == arrays[k].shape
             and back[k].tobytes() == arrays[k].tobytes() for k in arrays)
