@@ -1,16 +1,50 @@
-"""Command line: ``python -m minprune tour`` (also the ``minprune`` console script)."""
+"""Command line: ``python -m minprune tour`` (also the ``minprune`` console script).
+
+Every failure is one line on standard error and a non-zero exit status (2 for a
+bad argument or an error of the run, 1 for a file the system refused to write,
+130 for Ctrl-C); no traceback. A reader that stops early (``... | head -1``)
+ends the command quietly with status 141, as other command-line tools do.
+"""
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+
+from . import __version__
+
+# run_tour's parameter -> the flag a command-line user typed, for error messages
+_FLAGS = {"weight_sparsity": "--sparsity", "neuron_fraction": "--neurons", "seed": "--seed",
+          "epochs": "--epochs", "data": "--data", "out": "--out", "force": "--force"}
+_PARAMETER = re.compile(r"(?<![\w-])(" + "|".join(_FLAGS) + r")(?= must\b| folder\b|=)")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _flag_names(message):
+    """`message` with run_tour's parameter names written as the flags that set them."""
+    return _PARAMETER.sub(lambda m: _FLAGS[m[1]], message)
+
+
+def _os_error(exc):
+    """One readable line for an OSError: what the system said, about which path."""
+    text = exc.strerror or str(exc)
+    return f"{text}: {exc.filename!r}" if exc.filename else text
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="minprune",
         description="minprune: neural-network pruning taught from scratch.",
         epilog="Run 'minprune tour --help' for the tour's options.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"minprune {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     tour = sub.add_parser(
         "tour", help="train a dense MLP, prune it three ways, print and save the report",
         description="Train a dense MLP, prune it three ways (individual weights, whole neurons, "
@@ -45,6 +79,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
+    name = f"minprune {args.command}"
     try:
         if args.command == "tour":
             from .tour import run_tour
@@ -55,9 +90,26 @@ def main(argv=None):
             from . import glossary
 
             print(glossary.faq() if args.term is None else glossary.show(args.term))
+            sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): nothing is wrong with the command. Point
+        # standard output at /dev/null so Python's final flush does not complain.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 141
     except (ValueError, TypeError, LookupError) as exc:
-        print(f"minprune {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {_flag_names(str(exc))}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        where = f"cannot write in --out {args.out!r}: " if args.command == "tour" else ""
+        print(f"{name}: error: {where}{_os_error(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted; files already written are complete, the others were "
+              f"not started", file=sys.stderr)
+        return 130
     return 0
 
 

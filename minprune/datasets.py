@@ -13,7 +13,6 @@ import numbers
 import os
 from collections.abc import Sequence
 import random
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -233,16 +232,11 @@ def _read_mnist1d_cache(path):
 
 
 def _write_atomically(path, arrays):
+    from .io import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a cache may be shared
-        os.replace(tmp, path)  # readers see the old file or the whole new one, never a half
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    # readers see the old file or the whole new one, never a half
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def load_mnist1d(seed=0):

@@ -123,8 +123,9 @@ def atomic_write(path, write, *, check=None):
     ----------
     path : str or os.PathLike
         The file to create or replace.
-    write : callable
-        ``write(f)`` writes the content to the binary file object ``f``.
+    write : bytes, str or callable
+        The content (a str is written as UTF-8), or a function ``write(f)``
+        that writes it to the binary file object ``f``.
     check : callable, optional
         ``check(tmp_path)`` raises if the written file is not what it should be.
 
@@ -134,6 +135,13 @@ def atomic_write(path, write, *, check=None):
         `path`.
     """
     path = _check_path(path)
+    if isinstance(write, str):
+        write = write.encode("utf-8")
+    if isinstance(write, (bytes, bytearray)):
+        write = (lambda content: lambda f: f.write(content))(write)
+    elif not callable(write):
+        raise TypeError(f"write must be bytes, a str or a function of a binary file, got "
+                        f"{type(write).__name__}")
     folder = path.parent
     if path.is_symlink():
         raise ValueError(f"path {str(path)!r} is a symbolic link; refusing to write through "

@@ -3,7 +3,10 @@
 ``python -m minprune tour`` (or the ``minprune tour`` console script) runs it.
 Every number it prints is computed in the run; latencies are measured with one
 BLAS thread, so they vary a little from run to run while everything else is
-fixed by the seed.
+fixed by the seed. Every file goes through :func:`minprune.io.atomic_write`
+(a temporary file, then an atomic rename): a failed re-run leaves the previous
+files whole, and a symbolic link in the output folder is refused, never
+written through.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ._table import text_table
+from .io import atomic_write
 
 MARKER = ".minprune-tour"
 FIGURES = ("network_diagram.png", "weight_histogram.png", "mask_heatmap.png",
@@ -95,6 +99,10 @@ def _check_out(out, force):
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out must be a folder, got the file {str(out)!r}")
+    links = [name for name in OUTPUTS if (out / name).is_symlink()]
+    if links:  # the tour replaces only real files it made, never what a link points to
+        raise ValueError(f"out folder {str(out)!r} holds symbolic links where the tour writes "
+                         f"({', '.join(links)}); remove them or choose another folder")
     if out.is_dir() and not (out / MARKER).exists():
         foreign = sorted(p.name for p in out.iterdir())
         if foreign and not force:
@@ -113,8 +121,8 @@ def _check_out(out, force):
 def _claim_out(out):
     """Create `out` (checked by ``_check_out``) and mark it as the tour's own."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("This folder was written by `minprune tour`; it rewrites its own "
-                              "files here.\n")
+    atomic_write(out / MARKER, "This folder was written by `minprune tour`; it rewrites its own "
+                               "files here.\n")
     return out
 
 
@@ -296,15 +304,16 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
     figures["training_curves.png"] = plots.training_curves(history)
     for name, fig in figures.items():
         fig = getattr(fig, "figure", fig)
-        fig.savefig(out / name, dpi=110, bbox_inches="tight")
+        atomic_write(out / name, lambda f: fig.savefig(f, format="png", dpi=110,
+                                                       bbox_inches="tight"))
         plt.close(fig)
         result.files.append(out / name)
 
     result.seconds = time.perf_counter() - start
     text = (f"{result}\n\nPer-layer report of the weight-pruned model:\n{report(weights)}\n\n"
             f"Per-layer report of the neuron-pruned model:\n{report(neurons)}\n")
-    (out / "report.txt").write_text(text)
-    (out / "report.json").write_text(json.dumps({
+    atomic_write(out / "report.txt", text)
+    atomic_write(out / "report.json", json.dumps({
         "data": data, "seed": seed, "layer_sizes": sizes,
         "rows": [row.__dict__ for row in result.rows]}, indent=2))
     result.files += [out / "report.txt", out / "report.json"]

@@ -5,15 +5,29 @@ import numpy as np
 import pytest
 
 from minprune.__main__ import main
-from minprune.tour import FIGURES, MARKER, run_tour
+from minprune.tour import FIGURES, MARKER, OUTPUTS, run_tour
 
 
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
     out = tmp_path_factory.mktemp("tour")
     (out / "notes.md").write_text("mine")  # a user's file: --force writes beside it
-    return run_tour("digits", out, seed=0, epochs=3, finetune_epochs=2, hidden=(32, 32),
-                    repeats=5, force=True, verbose=False)
+    with pytest.MonkeyPatch.context() as patch:  # record what goes through atomic_write
+        import minprune.tour
+
+        real = minprune.tour.atomic_write
+        patch.setattr(minprune.tour, "atomic_write",
+                      lambda path, write: WRITTEN.append(path.name) or real(path, write))
+        return run_tour("digits", out, seed=0, epochs=3, finetune_epochs=2, hidden=(32, 32),
+                        repeats=5, force=True, verbose=False)
+
+
+WRITTEN = []
+
+
+def test_every_file_goes_through_a_temporary_file_and_a_rename(tour):
+    assert sorted(WRITTEN) == sorted(OUTPUTS)
+    assert sorted(p.name for p in tour.out.iterdir()) == sorted(OUTPUTS + ("notes.md",))
 
 
 def test_force_writes_beside_a_users_files(tour):
