@@ -293,7 +293,7 @@ def _fresh_optimizer(fit_kwargs):
     kwargs = dict(fit_kwargs)
     if isinstance(kwargs.get("optimizer"), Optimizer):
         kwargs["optimizer"] = copy.deepcopy(kwargs["optimizer"])
-        kwargs["optimizer"].state, kwargs["optimizer"].t = None, 0
+        kwargs["optimizer"].reset()
     return kwargs
 
 
