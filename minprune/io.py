@@ -287,6 +287,8 @@ def save(model, path, *, overwrite=False):
     """
     arrays = _arrays(model)
     given = _check_path(path)
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
     if given.is_dir():
         raise ValueError(f"path must name a file, got the folder {str(given)!r}; give a file "
                          f"name inside it, such as {str(given / 'model.npz')!r}")

@@ -145,6 +145,29 @@ def test_a_folder_is_refused_not_renamed(tmp_path):
     assert list((tmp_path / "folder").iterdir()) == []
 
 
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda p: minprune.save(pruned_model(), p / "m.npz", overwrite="no"), TypeError,
+     "overwrite must be True or False, got 'no'"),
+    (lambda p: minprune.save(pruned_model(), b"m.npz"), TypeError, "path must be a str"),
+    (lambda p: minprune.save(pruned_model(), p), ValueError, "got the folder"),
+    (lambda p: minprune.load(p), FileNotFoundError, "no model file at"),
+    (lambda p: minprune.load(True), TypeError, "path must be a str"),
+    (lambda p: atomic_write(p / "x", 42), TypeError, "write must be bytes, a str or a function"),
+    (lambda p: atomic_write(None, b""), TypeError, "path must be a str"),
+    (lambda p: atomic_write(p, b""), ValueError, "is a folder"),
+])
+def test_bad_arguments_to_save_load_and_atomic_write(tmp_path, call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_takes_text_bytes_or_a_writer(tmp_path):
+    assert atomic_write(tmp_path / "a.txt", "héllo\n").read_text(encoding="utf-8") == "héllo\n"
+    assert atomic_write(tmp_path / "b.bin", b"\0\1").read_bytes() == b"\0\1"
+    assert atomic_write(tmp_path / "c", lambda f: f.write(b"x")).read_bytes() == b"x"
+
+
 def test_the_returned_path_says_what_was_done(tmp_path):
     assert minprune.save(pruned_model(), tmp_path / "ckpt") == tmp_path / "ckpt.npz"
 
