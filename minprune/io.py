@@ -48,6 +48,7 @@ atomic rename.
 from __future__ import annotations
 
 import errno
+import glob
 import math
 import os
 import stat
@@ -98,7 +99,7 @@ def _pid_alive(pid):
 def _remove_stale_temporaries(folder, name):
     """Delete temporary files of earlier writes to `name` whose process no longer runs
     (a write killed midway: SIGKILL or a power cut cannot run any clean-up)."""
-    for tmp in folder.glob(f".{name}.*.tmp"):
+    for tmp in folder.glob(f".{glob.escape(name)}.*.tmp"):
         pid = tmp.name[len(name) + 2:].split(".", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
             try:
@@ -301,7 +302,7 @@ def save(model, path, *, overwrite=False):
 
     def check(tmp):
         try:
-            back = _read_npz(tmp, "the file", repair=False)
+            back, _ = _read_npz(tmp, "the file", repair=False)
         except ValueError as exc:
             raise OSError(errno.EIO, f"the file read back is not valid ({exc})") from None
         same = back.keys() == arrays.keys() and all(
@@ -345,12 +346,17 @@ def load(path):
     path = _check_path(path)
     if not path.is_file():
         raise FileNotFoundError(errno.ENOENT, f"no model file at {str(path)!r}")
-    arrays = _read_npz(path, f"{path} is not a valid minprune model file", repair=True)
+    arrays, repaired = _read_npz(path, f"{path} is not a valid minprune model file", repair=True)
+    if repaired:
+        warnings.warn(f"{path}: {repaired} weight(s) or bias(es) under a False mask were not "
+                      f"0.0 and were set to 0.0 (a pruned weight is exactly 0.0; the model's "
+                      f"outputs do not change)", UserWarning, stacklevel=2)
     return _build(arrays)
 
 
 def _read_npz(path, where, *, repair):
-    """All arrays of a model file, checked; see :func:`load`."""
+    """All arrays of a model file, checked (see :func:`load`), and how many pruned values
+    were repaired to 0.0 (`repair`; otherwise such a file is refused)."""
     with open(path, "rb") as fh:
         head = fh.read(6)
     if head == b"\x93NUMPY":
@@ -483,14 +489,7 @@ def _read_header(f):
             raise _HeaderError(f".npy format version {version} is not supported")
     except ValueError as exc:
         raise _HeaderError(str(exc)) from exc
-    header = 6 + 2 + (2 if version == (1, 0) else 4)
-    header += _header_text_length(f, header)
-    return dtype, tuple(shape), fortran, header
-
-
-def _header_text_length(f, prefix):
-    # zipfile streams know how far they are; the header's length is what was read so far.
-    return f.tell() - prefix
+    return dtype, tuple(shape), fortran, f.tell()  # the header is what was read so far
 
 
 def _read_data(f, dtype, shape, fortran):
@@ -552,12 +551,7 @@ def _read_model_arrays(read, repair):
                                      f"{mask_key!r} is False")
                 repaired += int(np.count_nonzero(hidden))
                 value[hidden] = 0
-    if repaired:
-        warnings.warn(f"{read.where.split(' is not')[0]}: {repaired} weight(s) or bias(es) under "
-                      f"a False mask were not 0.0 and were set to 0.0 (a pruned weight is "
-                      f"exactly 0.0; the model's outputs do not change)", UserWarning,
-                      stacklevel=4)
-    return arrays
+    return arrays, repaired
 
 
 def _build(arrays):

@@ -168,6 +168,16 @@ def test_atomic_write_takes_text_bytes_or_a_writer(tmp_path):
     assert atomic_write(tmp_path / "c", lambda f: f.write(b"x")).read_bytes() == b"x"
 
 
+def test_names_with_glob_characters_are_cleaned_up_like_any_other(tmp_path):
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)
+    dead = int(done.stdout)  # a process that has ended
+    (tmp_path / f".a[1]*.txt.{dead}.xyz.tmp").write_text("debris")
+    (tmp_path / f".a1.txt.{dead}.xyz.tmp").write_text("another file's debris")
+    atomic_write(tmp_path / "a[1]*.txt", "ok")
+    assert tmp_files(tmp_path) == [f".a1.txt.{dead}.xyz.tmp"]
+
+
 def test_the_returned_path_says_what_was_done(tmp_path):
     assert minprune.save(pruned_model(), tmp_path / "ckpt") == tmp_path / "ckpt.npz"
 
