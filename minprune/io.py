@@ -344,6 +344,8 @@ def load(path):
         to 0.0 (the model's outputs do not change).
     """
     path = _check_path(path)
+    if path.is_dir():
+        raise ValueError(f"path must name a model file, got the folder {str(path)!r}")
     if not path.is_file():
         raise FileNotFoundError(errno.ENOENT, f"no model file at {str(path)!r}")
     arrays, repaired = _read_npz(path, f"{path} is not a valid minprune model file", repair=True)
