@@ -32,10 +32,10 @@ import minprune
 from minprune import widgets
 from minprune.datasets import load_digits
 from minprune.metrics import report
-from minprune.pruning.criteria import NEURON_CRITERIA, WEIGHT_CRITERIA
+from minprune.pruning.criteria import names
 
 SIZES = [64, 256, 256, 10]
-CRITERIA = {"weights": WEIGHT_CRITERIA, "neurons": NEURON_CRITERIA}
+CRITERIA = {kind: names(kind) for kind in ("weights", "neurons")}
 
 
 def load():

@@ -2,76 +2,82 @@
 
 A numpy MLP with a boolean mask beside every weight matrix, the three kinds of
 pruning (weights, neurons, structure), schedules, honest measurements, pictures,
-widgets and a glossary. Everything listed in ``__all__`` is importable from here;
-the modules behind the names are loaded on first use, so ``import minprune``
-stays fast and a learner only pays for what a notebook touches.
+widgets and a glossary. The package is laid out as its architecture:
+
+=====================================  =============================================
+the engine                             ``model``, ``optim``, ``training``, ``datasets``, ``io``
+pruning (rules, criteria, actions)     ``pruning/``: ``rules``, ``criteria/``, ``history``,
+                                       ``units``, ``weights``, ``neurons``, ``structured``,
+                                       ``oracle``
+over time, and measured                ``schedules``, ``metrics``
+the classroom around it                ``viz/`` (plots, diagram, widgets), ``glossary``,
+                                       ``checks/``, ``tour``
+scikit-learn                           ``sklearn/`` (interop, estimator)
+=====================================  =============================================
+
+Everything in ``__all__`` is importable from here. The engine and the pruning
+are imported at once (they need numpy only); the modules that import
+scikit-learn, matplotlib or ipywidgets (a second or more each) are loaded on
+first use, so ``import minprune`` stays fast.
 """
 from importlib import import_module
 
+from . import datasets, io, metrics, model, optim, pruning, schedules, training
+from .io import load, save
+from .metrics import measure_latency, report, sensitivity_scan, sparsity
+from .model import MLP, Dense
+from .optim import SGD, Adam
+from .pruning.criteria import neuron_importance, weight_importance
+from .pruning.history import mask_history, rewind, undo
+from .pruning.neurons import prune_neurons
+from .pruning.oracle import oracle_saliency, rank_criteria
+from .pruning.rules import max_sparsity
+from .pruning.structured import check_n_m, prune_n_m, shrink, to_sparse
+from .pruning.weights import prune_weights
+from .schedules import (GradualPruning, cubic_sparsity, iterative_prune, lottery_ticket,
+                        prune_and_finetune)
+from .training import Callback, DivergenceError, History, TrainState, fit
+
 __version__ = "0.1.0"
 
-# public name -> module that defines it
-_API = {
-    # the model and its training
-    "MLP": "minprune.model",
-    "Dense": "minprune.model",
-    "fit": "minprune.training",
-    "History": "minprune.training",
-    "Callback": "minprune.training",
-    "TrainState": "minprune.training",
-    "DivergenceError": "minprune.training",
-    "SGD": "minprune.optim",
-    "Adam": "minprune.optim",
-    # data, files and scikit-learn
-    "save": "minprune.io",
-    "load": "minprune.io",
-    "from_sklearn": "minprune.interop",
-    "to_sklearn": "minprune.interop",
-    # pruning actions
-    "prune_weights": "minprune.pruning.weights",
-    "prune_neurons": "minprune.pruning.neurons",
-    "shrink": "minprune.pruning.structured",
-    "prune_n_m": "minprune.pruning.structured",
-    "check_n_m": "minprune.pruning.structured",
-    "to_sparse": "minprune.pruning.structured",
-    "rewind": "minprune.pruning.masks",
-    "undo": "minprune.pruning.masks",
-    "mask_history": "minprune.pruning.masks",
-    # pruning criteria and the exact oracle
-    "weight_importance": "minprune.pruning.criteria",
-    "neuron_importance": "minprune.pruning.criteria",
-    "oracle_saliency": "minprune.pruning.oracle",
-    "rank_criteria": "minprune.pruning.oracle",
-    # schedules
-    "cubic_sparsity": "minprune.schedules",
-    "GradualPruning": "minprune.schedules",
-    "prune_and_finetune": "minprune.schedules",
-    "iterative_prune": "minprune.schedules",
-    "lottery_ticket": "minprune.schedules",
-    # measuring
-    "sparsity": "minprune.metrics",
-    "report": "minprune.metrics",
-    "sensitivity_scan": "minprune.metrics",
-    "measure_latency": "minprune.metrics",
-    "max_sparsity": "minprune.pruning.weights",
-    # scikit-learn estimator
-    "PrunedMLPClassifier": "minprune.estimator",
-    "sparsity_sweep": "minprune.estimator",
+# Loaded on first use (they import scikit-learn, matplotlib or ipywidgets):
+# public name -> module that defines it.
+_LAZY = {
+    "from_sklearn": "minprune.sklearn.interop",
+    "to_sklearn": "minprune.sklearn.interop",
+    "PrunedMLPClassifier": "minprune.sklearn.estimator",
+    "sparsity_sweep": "minprune.sklearn.estimator",
+}
+# Modules loaded on first use; ``plots`` and ``widgets`` are the public names of
+# the figures and widgets that live in ``viz/``.
+_LAZY_MODULES = {
+    "plots": "minprune.viz.plots",
+    "widgets": "minprune.viz.widgets",
+    "viz": "minprune.viz",
+    "sklearn": "minprune.sklearn",
+    "glossary": "minprune.glossary",
+    "checks": "minprune.checks",
+    "tour": "minprune.tour",
 }
 
-_SUBMODULES = ("datasets", "plots", "widgets", "glossary", "checks", "pruning", "metrics",
-               "schedules", "model", "training", "optim", "io", "interop", "estimator", "tour")
-
-__all__ = sorted(_API) + list(_SUBMODULES)
+__all__ = sorted([
+    "MLP", "Dense", "fit", "History", "Callback", "TrainState", "DivergenceError", "SGD", "Adam",
+    "save", "load", "prune_weights", "prune_neurons", "shrink", "prune_n_m", "check_n_m", "to_sparse", "rewind",
+    "undo", "mask_history", "weight_importance", "neuron_importance", "oracle_saliency",
+    "rank_criteria", "cubic_sparsity", "GradualPruning", "prune_and_finetune", "iterative_prune",
+    "lottery_ticket", "sparsity", "report", "sensitivity_scan", "measure_latency",
+    "max_sparsity", *_LAZY]) + [
+    "datasets", "io", "metrics", "model", "optim", "pruning", "schedules", "training",
+    *_LAZY_MODULES]
 
 
 def __getattr__(name):
-    if name in _API:
-        value = getattr(import_module(_API[name]), name)
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value  # cache: later look-ups skip this function
         return value
-    if name in _SUBMODULES:
-        return import_module(f"minprune.{name}")
+    if name in _LAZY_MODULES:
+        return import_module(_LAZY_MODULES[name])
     raise AttributeError(f"module 'minprune' has no attribute {name!r}")
 
 

@@ -23,7 +23,11 @@ import numpy as np
 
 from ._table import html_table, text_table
 from ._validation import _describe, check_choice, check_float, check_int
-from .model import check_model
+from .model import check_model, layer_names
+from .pruning.criteria import check_data, weight_importance
+from .pruning.history import commit_masks
+from .pruning.rules import select_lowest
+from .pruning.units import live_units
 
 
 def sparsity(model):
@@ -43,11 +47,6 @@ def sparsity(model):
     total = sum(layer.mask.size for layer in model.layers)
     kept = sum(int(np.count_nonzero(layer.mask)) for layer in model.layers)
     return (total - kept) / total if total else 0.0
-
-
-def layer_names(model):
-    """Layer names ``["layers[0]", "layers[1]", ...]``, as in ``model.layers[i]``."""
-    return [f"layers[{i}]" for i in range(len(model.layers))]
 
 
 # ------------------------------------------------------------------------ tables
@@ -81,7 +80,7 @@ class Report:
     ----------
     rows : list of dict
         One per layer, keys ``name``, ``shape`` (fan_in, fan_out), ``weights``,
-        ``non_zeros``, ``sparsity``, ``active_neurons`` (units of this layer that
+        ``non_zeros``, ``sparsity``, ``live_neurons`` (live units of this layer, those
         :func:`minprune.shrink` keeps; all classes for the output layer), ``neurons``,
         ``dense_flops``, ``effective_flops``, ``shrunk_flops`` (per sample),
         ``dense_bytes``, ``csr_bytes``, ``shrunk_bytes``.
@@ -99,7 +98,7 @@ class Report:
         for r in self.rows + [self.totals]:
             shape = "" if r["shape"] is None else f"{r['shape'][0]}x{r['shape'][1]}"
             out.append([r["name"], shape, f"{r['weights']:,}", f"{r['non_zeros']:,}",
-                        f"{r['sparsity']:.1%}", f"{r['active_neurons']:,}/{r['neurons']:,}",
+                        f"{r['sparsity']:.1%}", f"{r['live_neurons']:,}/{r['neurons']:,}",
                         _si(r["dense_flops"]), _si(r["effective_flops"]), _si(r["shrunk_flops"]),
                         _si(r["dense_bytes"], "B"), _si(r["csr_bytes"], "B"),
                         _si(r["shrunk_bytes"], "B")])
@@ -133,8 +132,6 @@ def report(model):
         bytes include biases (conventions in the module docstring). A layer
         (or model) with no weights has sparsity 0.0.
     """
-    from .pruning.structured import live_units
-
     check_model(model)
     keep = live_units(model) + [np.ones(model.n_classes, dtype=bool)]
     item = model.dtype.itemsize
@@ -147,7 +144,7 @@ def report(model):
         rows.append({
             "name": name, "shape": (fan_in, fan_out), "weights": layer.W.size, "non_zeros": nnz,
             "sparsity": 1 - nnz / layer.W.size if layer.W.size else 0.0,
-            "active_neurons": kept_out, "neurons": fan_out,
+            "live_neurons": kept_out, "neurons": fan_out,
             "dense_flops": 2 * fan_in * fan_out, "effective_flops": 2 * nnz,
             "shrunk_flops": 2 * kept_in * kept_out,
             "dense_bytes": (fan_in * fan_out + fan_out) * item,
@@ -327,7 +324,7 @@ def sensitivity_scan(model, data, sparsities, criterion="magnitude", *, seed=0):
 
     For layer i and target s, a copy of `model` has ``round(s * layer_size)``
     of layer i's weights pruned in total (the lowest-scoring live ones by
-    `criterion`, ties as in :func:`~minprune.pruning.masks.select_lowest`),
+    `criterion`, ties as in :func:`~minprune.pruning.rules.select_lowest`),
     the other layers untouched; no fine-tuning. Scores are computed once, on
     the model as given.
 
@@ -348,9 +345,6 @@ def sensitivity_scan(model, data, sparsities, criterion="magnitude", *, seed=0):
     -------
     SensitivityScan
     """
-    from .pruning.criteria import check_data, weight_importance
-    from .pruning.masks import commit_masks, select_lowest
-
     check_model(model)
     X, y = check_data(model, data, "sensitivity_scan")
     targets = _check_sparsities(sparsities)

@@ -403,6 +403,11 @@ class MLP:
         return X, y
 
 
+def layer_names(model):
+    """Layer names ``["layers[0]", "layers[1]", ...]``, as in ``model.layers[i]``."""
+    return [f"layers[{i}]" for i in range(len(model.layers))]
+
+
 def check_model(model, name="model"):
     """Return `model` if it is a minprune :class:`MLP`; raise TypeError naming `name` otherwise."""
     if not isinstance(model, MLP):

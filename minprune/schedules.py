@@ -16,7 +16,7 @@ weights (``scope="layer"``, every layer then holds ``round(s * n_layer)``).
 Each pruning round converts the target into a count of weights still to prune, so
 rounding never accumulates over rounds. With ``scope="global"`` the layer-collapse
 guard of :func:`minprune.prune_weights` (``min_density``) caps the reachable
-sparsity (:func:`minprune.pruning.weights.max_sparsity`); a target above the cap is
+sparsity (:func:`minprune.pruning.rules.max_sparsity`); a target above the cap is
 refused before any training.
 """
 from __future__ import annotations
@@ -33,14 +33,13 @@ from .datasets import check_dataset
 from .metrics import sparsity
 from .model import MLP, check_model
 from .optim import Optimizer
-from .pruning.criteria import NEEDS_DATA, WEIGHT_CRITERIA, check_data
-from .pruning.masks import commit_masks, mask_history
+from .pruning.criteria import DEFAULT_CRITERION, KINDS, check_data, lookup
+from .pruning.history import commit_masks, mask_history
 from .pruning.neurons import prune_neurons
-from .pruning.weights import max_sparsity, prune_weights
+from .pruning.rules import MIN_DENSITY, SCOPES, check_reachable
+from .pruning.weights import prune_weights
 from .training import Callback, History, fit
 
-SCOPES = ("layer", "global")
-KINDS = ("weights", "neurons")
 
 
 # --------------------------------------------------------------------- schedule
@@ -108,7 +107,8 @@ def _n_pruned(model):
     return [layer.mask.size - int(np.count_nonzero(layer.mask)) for layer in model.layers]
 
 
-def _prune_to_sparsity(model, target, *, criterion, scope, data, seed, label, min_density=0.01):
+def _prune_to_sparsity(model, target, *, criterion, scope, data, seed, label,
+                       min_density=MIN_DENSITY):
     """Raise the model's weight sparsity to `target`, exactly as a count; returns weights pruned.
 
     ``scope="global"`` ranks all weights together (``prune_weights``, with its
@@ -128,20 +128,6 @@ def _prune_to_sparsity(model, target, *, criterion, scope, data, seed, label, mi
         prune_weights(model, counts, criterion=criterion, scope="layer", data=data, seed=seed)
         _relabel(model, label)
     return sum(counts)
-
-
-def _check_reachable(model, target, name, scope, min_density):
-    """Refuse, before any training, a target sparsity the layer-collapse guard cannot reach."""
-    total = sum(layer.mask.size for layer in model.layers)
-    reachable = max_sparsity(model, scope, min_density)
-    if round(target * total) > round(reachable * total):
-        raise ValueError(
-            f"{name}={target!r} cannot be reached on this model: with scope='global' the "
-            f"layer-collapse guard keeps at least max(1, ceil(min_density * size)) weights of "
-            f"every layer (min_density={min_density!r}), so the highest reachable sparsity is "
-            f"{reachable:.4f} ({round(reachable * total)} of {total} weights pruned); "
-            f"lower {name}, pass a smaller min_density (0 switches the guard off) or use "
-            f"scope='layer'")
 
 
 def _relabel(model, label):
@@ -183,7 +169,7 @@ class GradualPruning(Callback):
     min_density : float in [0, 1), default 0.01
         Layer-collapse guard of ``scope="global"`` (see :func:`minprune.prune_weights`):
         `final_sparsity` must be reachable under it, which ``fit`` checks before
-        the first step (:func:`~minprune.pruning.weights.max_sparsity`).
+        the first step (:func:`~minprune.pruning.rules.max_sparsity`).
     keep_history : bool
         Every pruning step stores a full copy of the weights in
         ``model.mask_history``. False (the default) keeps only the latest
@@ -202,7 +188,7 @@ class GradualPruning(Callback):
 
     def __init__(self, final_sparsity, *, begin_step=0, end_step=None, frequency=10,
                  initial_sparsity=0.0, criterion="magnitude", scope="global", data=None, seed=None,
-                 min_density=0.01, keep_history=False):
+                 min_density=MIN_DENSITY, keep_history=False):
         self.final_sparsity = check_float(final_sparsity, "final_sparsity", low=0.0, high=1.0,
                                           low_inclusive=True)
         self.initial_sparsity = check_float(initial_sparsity, "initial_sparsity", low=0.0,
@@ -217,7 +203,7 @@ class GradualPruning(Callback):
         self.frequency = check_int(frequency, "frequency", minimum=1)
         self.criterion = _check_weight_criterion(criterion)
         self.scope = check_choice(scope, "scope", SCOPES)
-        if data is not None or self.criterion in NEEDS_DATA:
+        if data is not None or lookup("weights", self.criterion).needs_data:
             check_data(None, data, f"criterion={criterion!r}")
         self.data = data
         self.rng = check_seed(seed)
@@ -245,8 +231,8 @@ class GradualPruning(Callback):
                              f"(begin_step, the run's total_steps), got {end}")
         if self.data is not None:
             check_data(state.model, self.data, f"criterion={self.criterion!r}")
-        _check_reachable(state.model, self.final_sparsity, "final_sparsity", self.scope,
-                         self.min_density)
+        check_reachable(state.model, self.final_sparsity, "final_sparsity", scope=self.scope,
+                        min_density=self.min_density)
         self._end = end
         self.steps, self.sparsities = [], []
         self._latest = None
@@ -284,7 +270,7 @@ class GradualPruning(Callback):
 
 # ----------------------------------------------------------------------- helpers
 def _check_weight_criterion(criterion):
-    return check_choice(criterion, "criterion", WEIGHT_CRITERIA)
+    return lookup("weights", criterion).name
 
 
 def _fresh_optimizer(fit_kwargs):
@@ -370,13 +356,14 @@ def prune_and_finetune(model, amount, data, *, kind="weights", criterion=None, s
     check_choice(kind, "kind", KINDS)
     epochs = check_int(epochs, "epochs", minimum=1)
     guard = {} if min_density is None else {"min_density": min_density}
+    criterion = DEFAULT_CRITERION[kind] if criterion is None else criterion
     if kind == "weights":
-        prune, criterion = prune_weights, "magnitude" if criterion is None else criterion
+        prune = prune_weights
     elif guard:
         raise ValueError(f"min_density applies to kind='weights' only, got kind={kind!r} and "
                          f"min_density={min_density!r}")
     else:
-        prune, criterion = prune_neurons, "l2" if criterion is None else criterion
+        prune = prune_neurons
     prune_seed, fit_seed = _seeds(seed, 2)
     dense = model.score(X_test, y_test)
     report = prune(model, amount, criterion=criterion, scope=scope, data=(X_train, y_train),
@@ -447,7 +434,7 @@ def _round_targets(target, rounds, per_round, default_rounds):
 
 def iterative_prune(model, target_sparsity, data, *, rounds=None, per_round=None,
                     finetune_epochs=5, criterion="magnitude", scope="layer", lr=1e-3, seed=0,
-                    min_density=0.01, **fit_kwargs):
+                    min_density=MIN_DENSITY, **fit_kwargs):
     """Prune the same fraction of surviving weights per round, fine-tuning after each round.
 
     After round ``r`` the sparsity is ``1 - (1 - per_round)**r``, except the last
@@ -494,7 +481,7 @@ def iterative_prune(model, target_sparsity, data, *, rounds=None, per_round=None
     scope = check_choice(scope, "scope", SCOPES)
     min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
                               high_inclusive=False)
-    _check_reachable(model, target, "target_sparsity", scope, min_density)
+    check_reachable(model, target, "target_sparsity", scope=scope, min_density=min_density)
     targets = _round_targets(target, rounds, per_round, default_rounds=5)
     prune_seed, fit_seed = _seeds(seed, 2)
     prune_rng = check_seed(prune_seed)

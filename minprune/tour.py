@@ -18,8 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
+from . import datasets
 from ._table import text_table
+from ._validation import check_choice, check_float, check_int
 from .io import atomic_write
+from .metrics import measure_latency, report
+from .model import MLP
+from .pruning.structured import prune_n_m, shrink, to_sparse
+from .pruning.weights import prune_weights
+from .schedules import prune_and_finetune
+from .training import fit
 
 MARKER = ".minprune-tour"
 FIGURES = ("network_diagram.png", "weight_histogram.png", "mask_heatmap.png",
@@ -133,8 +141,6 @@ def _stored(model):
 
 
 def _row(name, model, X_test, y_test, *, params, flops, nbytes, sparsity_value, repeats):
-    from .metrics import measure_latency
-
     return TourRow(name, float(model.score(X_test, y_test)), sparsity_value, params, flops,
                    nbytes, float(measure_latency(model, 1, repeats=repeats)),
                    float(measure_latency(model, 256, repeats=max(5, repeats // 5))))
@@ -183,14 +189,7 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import datasets, plots
-    from ._validation import check_choice, check_float, check_int
-    from .metrics import report
-    from .model import MLP
-    from .pruning.structured import prune_n_m, shrink, to_sparse
-    from .pruning.weights import prune_weights
-    from .schedules import prune_and_finetune
-    from .training import fit
+    from .viz import plots  # after the backend is chosen: it imports pyplot
 
     # Every argument is checked before the folder is made, so a bad one leaves nothing behind.
     check_choice(data, "data", ("digits", "mnist1d"))

@@ -23,7 +23,7 @@ def pruned_model(activation="relu", seed=0):
     return model
 
 
-@pytest.mark.parametrize("criterion", minprune.pruning.criteria.WEIGHT_CRITERIA)
+@pytest.mark.parametrize("criterion", minprune.pruning.criteria.names("weights"))
 def test_weight_importance_shapes_and_pruned_weights(criterion):
     model = pruned_model()
     scores = minprune.weight_importance(model, criterion, data=make_data(), seed=0)

@@ -6,7 +6,7 @@ import pytest
 
 import minprune
 from minprune import io
-from minprune.pruning.masks import commit_masks, mask_history
+from minprune.pruning.history import commit_masks, mask_history
 
 
 def pruned_model(dtype=np.float32, activation="tanh"):

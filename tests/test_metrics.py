@@ -32,10 +32,10 @@ def test_report_numbers_match_masks_shrink_and_to_sparse(sizes, seed, p, dtype):
         s = small.layers[i]
         assert row["shrunk_bytes"] == s.W.nbytes + s.b.nbytes
         assert row["shrunk_flops"] == 2 * s.W.size
-        assert row["active_neurons"] == s.fan_out and row["neurons"] == layer.fan_out
+        assert row["live_neurons"] == s.fan_out and row["neurons"] == layer.fan_out
     totals = rep.totals
     for key in ("weights", "non_zeros", "dense_flops", "effective_flops", "shrunk_flops",
-                "dense_bytes", "csr_bytes", "shrunk_bytes", "active_neurons", "neurons"):
+                "dense_bytes", "csr_bytes", "shrunk_bytes", "live_neurons", "neurons"):
         assert totals[key] == sum(r[key] for r in rep.rows)
     assert totals["sparsity"] == pytest.approx(minprune.sparsity(model))
     assert totals["csr_bytes"] == sparse.nbytes

@@ -9,8 +9,8 @@ from matplotlib.patches import StepPatch
 import minprune
 from minprune import plots
 from minprune.datasets import Dataset
-from minprune.pruning.neurons import active_units
-from minprune.pruning.structured import live_units
+from minprune.pruning.units import active_units, live_units
+from minprune.viz import diagram
 
 
 @pytest.fixture(autouse=True)
@@ -170,7 +170,7 @@ def test_picture_report_and_shrink_agree_on_dead_neurons_after_weight_pruning():
     assert hollow == [list(np.flatnonzero(d)) for d in dead]
     assert hollow == [list(np.flatnonzero(~k)) for k in live_units(model)]
     rows = minprune.report(model).rows
-    assert [r["neurons"] - r["active_neurons"] for r in rows] == [len(h) for h in hollow] + [0]
+    assert [r["neurons"] - r["live_neurons"] for r in rows] == [len(h) for h in hollow] + [0]
     shrunk = minprune.shrink(model)
     assert shrunk.layer_sizes[1:-1] == [n - len(h) for n, h in
                                        zip(model.layer_sizes[1:-1], hollow)]
@@ -249,7 +249,7 @@ def test_diagrams_side_by_side_keep_their_text_to_themselves(n_panels):
         labels = [t for t in ax.texts if t.get_gid() == "column label"]
         assert len(labels) == 4
         assert "wide layers" in subtitle.get_text() and "sampled at random" in subtitle.get_text()
-        assert max(len(line) for line in subtitle.get_text().split("\n")) <= plots._WRAP
+        assert max(len(line) for line in subtitle.get_text().split("\n")) <= diagram._WRAP
         title = ax.title.get_window_extent(renderer)
         sub = subtitle.get_window_extent(renderer)
         legend = ax.get_legend().get_window_extent(renderer)

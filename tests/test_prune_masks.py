@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minprune
-from minprune.pruning.masks import rank_order, resolve_amount, select_lowest
+from minprune.pruning.rules import rank_order, resolve_amount, select_lowest
 
 scores_st = st.lists(st.integers(0, 3), min_size=1, max_size=12).map(
     lambda v: np.array(v, dtype=np.float64))

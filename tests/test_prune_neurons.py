@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minprune
-from minprune.pruning.neurons import active_units
+from minprune.pruning.units import active_units
 
 sizes = st.lists(st.integers(1, 9), min_size=1, max_size=3).map(lambda h: [5] + h + [3])
 CRITERIA = ("l1", "l2", "activation", "apoz", "taylor", "random")
@@ -174,7 +174,7 @@ def test_apoz_needs_relu_and_a_model_needs_hidden_layers():
 
 
 def test_unit_masks_removes_columns_biases_and_rows_without_changing_the_model():
-    from minprune.pruning.neurons import unit_masks
+    from minprune.pruning.units import unit_masks
 
     model = minprune.MLP([5, 4, 3, 2], seed=0)
     model.layers[1].mask[0, 0] = False  # an earlier weight-pruning hole is kept
@@ -190,7 +190,7 @@ def test_unit_masks_removes_columns_biases_and_rows_without_changing_the_model()
     assert bias_masks[2].all()  # the output layer's units are never removed
     for old, layer in zip(before, model.layers):  # the model is not changed
         np.testing.assert_array_equal(old, layer.mask)
-    minprune.pruning.masks.commit_masks(model, masks, bias_masks)
+    minprune.pruning.history.commit_masks(model, masks, bias_masks)
     assert [int(a.sum()) for a in active_units(model)] == [2, 2]
     assert_whole_units_pruned(model)
 
@@ -203,7 +203,7 @@ def test_unit_masks_removes_columns_biases_and_rows_without_changing_the_model()
     ([np.zeros(4), np.zeros(3, dtype=bool)], r"units\[0\] must be a bool array"),
 ])
 def test_unit_masks_bad_units(units, words):
-    from minprune.pruning.neurons import unit_masks
+    from minprune.pruning.units import unit_masks
 
     with pytest.raises(ValueError, match=words):
         unit_masks(minprune.MLP([5, 4, 3, 2], seed=0), units)

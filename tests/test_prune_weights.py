@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minprune
-from minprune.pruning.weights import PruningReport, layer_collapse_guard
+from minprune.pruning.rules import layer_collapse_guard
+from minprune.pruning.weights import PruningReport
 
 sizes = st.lists(st.integers(1, 9), min_size=1, max_size=3).map(lambda h: [5] + h + [3])
 amounts = st.one_of(st.floats(0.0, 1.0), st.integers(0, 4))
@@ -248,7 +249,7 @@ def test_numpy_scalars_and_0d_arrays_are_scalar_amounts(amount, expected):
 
 
 def test_max_sparsity_by_hand():
-    from minprune.pruning.weights import max_sparsity
+    from minprune.pruning.rules import max_sparsity
 
     model = minprune.MLP([8, 16, 3], seed=0)
     assert max_sparsity(model) == 173 / 176  # keeps ceil(1.28) = 2 and max(1, 0.48) -> 1
@@ -269,7 +270,7 @@ def test_max_sparsity_by_hand():
        st.floats(0.0, 0.9))
 def test_max_sparsity_is_exactly_what_a_global_prune_reaches(layer_sizes, seed, min_density,
                                                              first):
-    from minprune.pruning.weights import max_sparsity
+    from minprune.pruning.rules import max_sparsity
 
     model = minprune.MLP(layer_sizes, seed=seed)
     minprune.prune_weights(model, first)  # start from a pruned model

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 import minprune
 from helpers import assert_same_state, model_state, random_pruned_mlp, sizes_st
 from minprune.model import ACTIVATIONS
-from minprune.pruning.structured import SparseMLP, live_units, n_m_mask
+from minprune.pruning.structured import SparseMLP, n_m_mask
+from minprune.pruning.units import live_units
 
 
 @given(sizes=sizes_st, activation=st.sampled_from(ACTIVATIONS), seed=st.integers(0, 2 ** 16),

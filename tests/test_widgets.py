@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 import minprune
 from minprune import widgets
 from minprune.datasets import Dataset
-from minprune.pruning.criteria import NEURON_CRITERIA, WEIGHT_CRITERIA
+from minprune.pruning.criteria import names
 
 
 @pytest.fixture(autouse=True)
@@ -68,11 +68,11 @@ def test_slider_updates_accuracy_and_never_touches_the_callers_model(trained, da
 def test_diagram_and_table_count_the_same_dead_neurons(trained, data):
     ex = widgets.explore(trained, data, amount=0.97, scope="global", static=False)
     rows = minprune.report(ex.state.model).rows
-    dead = sum(r["neurons"] - r["active_neurons"] for r in rows)
+    dead = sum(r["neurons"] - r["live_neurons"] for r in rows)
     counts = ex._canvas.ax.diagram_counts
     assert dead > 0 and counts.removed_total == dead == counts.removed_shown  # all drawn
     for r in rows:
-        assert f"{r['active_neurons']}/{r['neurons']}" in ex.report.value
+        assert f"{r['live_neurons']}/{r['neurons']}" in ex.report.value
     assert "removed neuron" in ex.widget.children[3].value and "shrink" in ex.widget.children[3].value
     # Every label of the diagram lies inside the PNG.
     fig = ex._canvas.figure
@@ -83,8 +83,8 @@ def test_diagram_and_table_count_the_same_dead_neurons(trained, data):
         assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, text.get_text()
 
 
-@pytest.mark.parametrize("kind, criteria", [("weights", WEIGHT_CRITERIA),
-                                            ("neurons", NEURON_CRITERIA)])
+@pytest.mark.parametrize("kind, criteria", [("weights", names("weights")),
+                                            ("neurons", names("neurons"))])
 @pytest.mark.parametrize("scope", ["layer", "global"])
 def test_cached_masks_equal_what_the_pruning_functions_choose(trained, data, kind, criteria,
                                                              scope):
@@ -105,8 +105,8 @@ def test_cached_masks_equal_what_the_pruning_functions_choose(trained, data, kin
 
 def test_scores_are_computed_once_per_criterion(trained, data, monkeypatch):
     calls = []
-    real = widgets.weight_importance
-    monkeypatch.setattr(widgets, "weight_importance",
+    real = widgets.weight_candidates
+    monkeypatch.setattr(widgets, "weight_candidates",
                         lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     ex = widgets.explore(trained, data, static=False)
     for amount in (0.1, 0.5, 0.9, 0.5):
@@ -123,7 +123,7 @@ def test_switching_kind_resets_the_criterion_with_one_update(trained, data, monk
     real = ex.lab.prune
     monkeypatch.setattr(ex.lab, "prune", lambda *a: calls.append(a) or real(*a))
     ex.kind.value = "neurons"
-    assert list(ex.criterion.options) == list(NEURON_CRITERIA) and ex.criterion.value == "l2"
+    assert list(ex.criterion.options) == list(names("neurons")) and ex.criterion.value == "l2"
     assert calls == [("neurons", "l2", "layer", 0.5)]
     assert ex.state.kind == "neurons" and "hidden neurons" in ex.status.value
     assert not ex.state.model.layers[0].bias_mask.all()

@@ -14,7 +14,7 @@ from .._validation import check_int
 from ..metrics import sensitivity_scan
 from ..model import _FORWARD, check_model, log_softmax
 from ..pruning.criteria import check_data, weight_importance
-from ..pruning.masks import resolve_amount, select_lowest
+from ..pruning.rules import resolve_amount, select_lowest
 from ..pruning.weights import prune_weights
 from .basics import _hint, _number
 

@@ -18,77 +18,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import _describe, check_choice
+from .._validation import check_choice
 from ..model import check_model
-from .criteria import NEURON_CRITERIA, neuron_importance
-from .masks import as_scalar, commit_masks, resolve_counts, select_by_scope
-from .weights import SCOPES, LayerPruning, PruningReport, layer_collapse_guard
+from .criteria import lookup, neuron_importance
+from .history import commit_masks
+from .rules import SCOPES, as_scalar, layer_collapse_guard, resolve_counts, select_by_scope
+from .units import active_units, unit_masks
+from .weights import LayerPruning, PruningReport
 
 
-def active_units(model):
-    """Which hidden units :func:`prune_neurons` has not pruned yet: its ``amount`` counts these.
+def unit_candidates(model, criterion, scope, *, data=None, seed=None):
+    """Importance of every hidden unit, and which units a `scope` ranking may choose.
 
-    A unit counts as pruned once its bias and all its incoming weights are
-    masked (torch's structured rule: a channel whose mask is all zeros).
-
-    This is about masks, not about what the unit still does. A unit can be
-    active here yet *dead*: weight pruning masked all its outgoing weights, or
-    everything that fed it. Dead units are what :func:`minprune.shrink` removes,
-    what :func:`minprune.report` leaves out of "active neurons" and what
-    :func:`minprune.plots.network_diagram` draws hollow; see
-    :func:`~minprune.pruning.structured.live_units`, which is the stricter test
-    (every live unit is active, not the other way round). ``prune_neurons`` keeps
-    this looser rule so that ``amount`` means what it means in
-    ``torch.nn.utils.prune`` (a fraction of the units whose masks are not yet
-    all zero), and because pruning a dead unit still masks the weights it holds.
+    The one preparation :func:`prune_neurons` and the widgets share before
+    :func:`~minprune.pruning.rules.select_by_scope` chooses.
 
     Returns
     -------
-    list of bool ndarray, one of shape (fan_out,) per hidden layer
+    scores : list of float64 ndarray, one of shape (fan_out,) per hidden layer
+    eligible : list of bool ndarray, same shapes
+        The active units (:func:`~minprune.pruning.units.active_units`), less,
+        for ``scope="global"``, the best unit of each hidden layer, which a
+        global ranking always keeps (a layer with no unit would cut the network
+        in two).
     """
-    return [layer.bias_mask | layer.mask.any(axis=0) for layer in model.layers[:-1]]
-
-
-def unit_masks(model, units):
-    """New masks with the given hidden units removed; `model` is not changed.
-
-    Removing unit j of hidden layer i masks its incoming weights (column j of
-    ``layers[i].W``), its bias (``layers[i].b[j]``) and its outgoing weights
-    (row j of ``layers[i + 1].W``). Install the result with
-    :func:`~minprune.pruning.masks.commit_masks`.
-
-    Parameters
-    ----------
-    model : MLP
-    units : sequence of bool ndarray
-        One per hidden layer, of shape (fan_out,): True for a unit to remove.
-
-    Returns
-    -------
-    masks, bias_masks : list of bool ndarray
-        One per layer (output layer included), the model's current masks with
-        the removed units' entries set to False.
-    """
-    check_model(model)
-    hidden = model.layers[:-1]
-    if (isinstance(units, (str, bytes)) or not hasattr(units, "__len__")
-            or len(units) != len(hidden)):
-        raise ValueError(f"units must hold one bool array per hidden layer ({len(hidden)}), "
-                         f"got {_describe(units)}")
-    checked = []
-    for i, (layer, u) in enumerate(zip(hidden, units)):
-        u = np.asarray(u)
-        if u.dtype != bool or u.shape != layer.b.shape:
-            raise ValueError(f"units[{i}] must be a bool array of shape {layer.b.shape}, "
-                             f"got {_describe(u)}")
-        checked.append(u)
-    masks = [layer.mask.copy() for layer in model.layers]
-    bias_masks = [layer.bias_mask.copy() for layer in model.layers]
-    for i, u in enumerate(checked):
-        masks[i][:, u] = False
-        bias_masks[i][u] = False
-        masks[i + 1][u, :] = False
-    return masks, bias_masks
+    active = active_units(model)
+    scores = neuron_importance(model, criterion, data=data, seed=seed)
+    eligible = layer_collapse_guard(active, scores, 0.0) if scope == "global" else active
+    return scores, eligible
 
 
 def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, seed=None):
@@ -105,9 +62,9 @@ def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, se
         (per hidden layer for ``scope="layer"``, over all hidden layers for
         ``"global"``); an int prunes exactly that many. With ``scope="layer"``, a
         sequence gives each hidden layer its own amount.
-    criterion : {"l2", "l1", "activation", "apoz", "taylor", "random"}
-        Unit importance, see :mod:`minprune.pruning.criteria`; lowest pruned
-        first, scored on the masked weights. With ``"l2"`` and ``scope="layer"``
+    criterion : str
+        A neuron criterion of the registry (``minprune.pruning.criteria.describe("neurons")``
+        lists them); lowest score pruned first, scored on the masked weights. With ``"l2"`` and ``scope="layer"``
         the units are exactly those torch's ``ln_structured(linear, "weight",
         amount, n=2, dim=0)`` picks on each hidden layer (torch's ``weight`` is
         our ``W.T``), round after round: torch too scores the masked weights.
@@ -131,7 +88,7 @@ def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, se
         One row per hidden layer, counting units.
     """
     check_choice(scope, "scope", SCOPES)
-    check_choice(criterion, "criterion", NEURON_CRITERIA)
+    lookup("neurons", criterion)
     check_model(model)
     amount = as_scalar(amount)
     if len(model.layers) < 2:
@@ -139,9 +96,8 @@ def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, se
     active = active_units(model)
     available = [int(np.count_nonzero(a)) for a in active]
     counts = resolve_counts(amount, available, scope)
-    scores = neuron_importance(model, criterion, data=data, seed=seed)
     # A global ranking keeps one unit in each hidden layer (its best), so no layer is emptied.
-    eligible = layer_collapse_guard(active, scores, 0.0) if scope == "global" else active
+    scores, eligible = unit_candidates(model, criterion, scope, data=data, seed=seed)
     chosen = select_by_scope(scores, eligible, counts, amount=amount,
                              guard="scope='global' keeps one unit in each hidden layer")
     masks, bias_masks = unit_masks(model, chosen)

@@ -13,8 +13,8 @@ import numpy as np
 
 from .._table import html_table, text_table
 from ..model import _FORWARD, check_model
-from .criteria import WEIGHT_CRITERIA, check_data, weight_importance
-from .masks import resolve_amount, select_lowest
+from .criteria import check_data, names, weight_importance
+from .rules import resolve_amount, select_lowest
 
 MAX_WEIGHTS = 5000  # oracle_saliency refuses larger models: its cost is weights x a forward pass
 _CHUNK_FLOATS = 2**22  # ~32 MB of float64 per batch of perturbed copies
@@ -191,8 +191,8 @@ def rank_criteria(model, data, criteria=("magnitude", "taylor", "obd", "random")
         raise TypeError(f"criteria must be a sequence of criterion names, got {criteria!r}")
     criteria = tuple(criteria)
     for c in criteria:
-        if c not in WEIGHT_CRITERIA:
-            raise ValueError(f"criteria must hold names from {list(WEIGHT_CRITERIA)}, got {c!r}")
+        if c not in names("weights"):
+            raise ValueError(f"criteria must hold names from {list(names('weights'))}, got {c!r}")
     if not criteria:
         raise ValueError("criteria must name at least one criterion, got an empty sequence")
     unpruned = np.concatenate([layer.mask.ravel() for layer in model.layers])

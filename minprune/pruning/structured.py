@@ -28,8 +28,10 @@ import numpy as np
 
 from .._table import html_table, text_table
 from .._validation import _describe, check_features, check_int, check_labels
-from ..model import _FORWARD, MLP, Dense, check_model, softmax
-from .masks import commit_masks
+from ..model import _FORWARD, MLP, Dense, check_model, layer_names, softmax
+from .criteria import weight_importance
+from .history import commit_masks
+from .units import unit_analysis
 
 # --------------------------------------------------------------------- checks
 
@@ -53,60 +55,6 @@ def _check_layer_indices(layers, n_layers, name="layers"):
 
 
 # --------------------------------------------------------------------- shrink
-
-
-def _dead_unit_analysis(model):
-    """Which hidden units are constant, their constant values, and which survive.
-
-    Returns
-    -------
-    constant : list of bool ndarray, one of shape (hidden_i,) per hidden layer
-        True for units that do not depend on the input.
-    values : list of float64 ndarray, same shapes
-        The constant output of those units (meaningless elsewhere).
-    keep : list of bool ndarray, same shapes
-        True for units that :func:`shrink` keeps.
-    """
-    hidden = model.layers[:-1]
-    constant, values = [], []
-    prev_const = np.zeros(model.n_features, dtype=bool)  # inputs are never constant
-    prev_vals = np.zeros(model.n_features)
-    for layer in hidden:
-        fed = layer.mask[~prev_const].any(axis=0)  # has a live weight from a varying unit
-        z = (layer.b * layer.bias_mask).astype(np.float64)
-        if prev_const.any():
-            W = (layer.W * layer.mask)[prev_const].astype(np.float64)
-            z = z + prev_vals[prev_const] @ W
-        const = ~fed
-        constant.append(const)
-        values.append(np.where(const, _FORWARD[layer.activation](z), 0.0))
-        prev_const, prev_vals = const, values[-1]
-    keep = [None] * len(hidden)
-    next_keep = np.ones(model.n_classes, dtype=bool)  # output classes are never removed
-    for i in range(len(hidden) - 1, -1, -1):
-        useful = model.layers[i + 1].mask[:, next_keep].any(axis=1)
-        keep[i] = useful & ~constant[i]
-        next_keep = keep[i]
-    return constant, values, keep
-
-
-def live_units(model):
-    """Hidden units that :func:`shrink` would keep.
-
-    Parameters
-    ----------
-    model : MLP
-
-    Returns
-    -------
-    list of bool ndarray
-        One array of shape (hidden_i,) per hidden layer; True for a unit that
-        still makes the output depend on the input. Stricter than
-        :func:`minprune.pruning.neurons.active_units` (units not yet pruned): a
-        unit whose outgoing weights were all pruned by weight pruning is active
-        there but not live here.
-    """
-    return _dead_unit_analysis(check_model(model))[2]
 
 
 def shrink(model):
@@ -133,7 +81,7 @@ def shrink(model):
         (about 1e-6 relative in float32, 1e-12 in float64).
     """
     model = check_model(model)
-    constant, values, keep = _dead_unit_analysis(model)
+    constant, values, keep = unit_analysis(model)
     n_layers = len(model.layers)
     rows = np.ones(model.n_features, dtype=bool)
     new_layers = []
@@ -183,7 +131,7 @@ def n_m_mask(scores, mask, n, m):
     Groups are m consecutive rows of one column (inputs of one unit); when
     ``fan_in`` is not a multiple of m the last group is shorter and also keeps at
     most n. Ties: the weight in the earlier row is pruned first (the rule of
-    :func:`~minprune.pruning.masks.select_lowest`). Pruned weights stay pruned.
+    :func:`~minprune.pruning.rules.select_lowest`). Pruned weights stay pruned.
 
     Parameters
     ----------
@@ -264,7 +212,7 @@ def prune_n_m(model, n=2, m=4, *, criterion="magnitude", layers=None, data=None,
     Parameters
     ----------
     model : MLP
-        Its masks change (through :func:`~minprune.pruning.masks.commit_masks`,
+        Its masks change (through :func:`~minprune.pruning.history.commit_masks`,
         so the step is recorded in ``model.mask_history``).
     n, m : int
         ``1 <= n < m``; 2:4 is the pattern of NVIDIA's sparse tensor cores.
@@ -288,9 +236,7 @@ def prune_n_m(model, n=2, m=4, *, criterion="magnitude", layers=None, data=None,
     if not isinstance(criterion, str):
         raise TypeError(f"criterion must be a string such as 'magnitude', "
                         f"got {_describe(criterion)}")
-    from .criteria import weight_importance
     scores = weight_importance(model, criterion, data=data, seed=seed)
-    from ..metrics import layer_names
     names = layer_names(model)
     masks = [layer.mask for layer in model.layers]
     report = NMReport(n, m, criterion)
@@ -338,7 +284,6 @@ def check_n_m(model, n=2, m=4, *, layers=None):
         counts = _groups(nonzero, m, False).sum(axis=1)  # (groups, fan_out)
         bad = np.argwhere(counts.T > n)  # (column, group) pairs, column first
         if bad.size:
-            from ..metrics import layer_names
             names = names or layer_names(model)
             col, g = (int(v) for v in bad[0])
             last = min((g + 1) * m, layer.fan_in) - 1
@@ -471,5 +416,5 @@ def to_sparse(model):
     return SparseMLP(weights, biases, [layer.activation for layer in model.layers], model.dtype)
 
 
-__all__ = ["shrink", "live_units", "prune_n_m", "check_n_m", "n_m_mask", "NMReport",
+__all__ = ["shrink", "prune_n_m", "check_n_m", "n_m_mask", "NMReport",
            "to_sparse", "SparseMLP"]

@@ -8,7 +8,6 @@ Biases are never touched.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,10 +15,10 @@ import numpy as np
 from .._table import html_table, text_table
 from .._validation import check_choice, check_float
 from ..model import check_model
-from .criteria import WEIGHT_CRITERIA, weight_importance
-from .masks import as_scalar, commit_masks, rank_order, resolve_counts, select_by_scope
-
-SCOPES = ("layer", "global")
+from .criteria import lookup, weight_importance
+from .history import commit_masks
+from .rules import (MIN_DENSITY, SCOPES, as_scalar, layer_collapse_guard, resolve_counts,
+                    select_by_scope)
 
 
 @dataclass
@@ -104,85 +103,28 @@ class PruningReport:
         return html_table(header, body + [total], title=self._title(), total=True)
 
 
-def _guard_floor(masks, min_density):
-    """Weights the layer-collapse guard keeps in each layer: ``max(1, ceil(min_density * size))``,
-    or all the layer's unpruned weights if fewer remain."""
-    return [min(int(np.count_nonzero(m)), max(1, math.ceil(min_density * m.size))) for m in masks]
+def weight_candidates(model, criterion, scope, *, data=None, seed=None, min_density=MIN_DENSITY):
+    """Importance of every weight, and which weights a `scope` ranking may choose.
 
-
-def layer_collapse_guard(masks, scores, min_density):
-    """Eligibility that protects each layer's best weights from a global ranking.
-
-    Each layer keeps at least ``max(1, ceil(min_density * size))`` weights (or all
-    its unpruned weights, if fewer remain): its highest-scoring ones, ranked with
-    the same stable order as :func:`~minprune.pruning.masks.rank_order`, are
-    made ineligible. A global selection that does not touch them is therefore
-    unchanged by the guard.
-
-    Parameters
-    ----------
-    masks : list of bool ndarray
-        Current masks (True = unpruned).
-    scores : list of ndarray
-        Importance, same shapes.
-    min_density : float in [0, 1)
+    The one preparation :func:`prune_weights` and the widgets share before
+    :func:`~minprune.pruning.rules.select_by_scope` chooses.
 
     Returns
     -------
-    list of bool ndarray
-        True where a weight may be pruned.
+    scores : list of float64 ndarray, one of shape (fan_in, fan_out) per layer
+    eligible : list of bool ndarray, same shapes
+        The unpruned weights, less (``scope="global"``, ``min_density > 0``) those
+        the layer-collapse guard keeps.
     """
-    eligible = []
-    for m, s, keep in zip(masks, scores, _guard_floor(masks, min_density)):
-        order = rank_order(s, eligible=m)
-        e = m.ravel().copy()
-        if keep:
-            e[order[len(order) - keep:]] = False
-        eligible.append(e.reshape(m.shape))
-    return eligible
-
-
-def max_sparsity(model, scope="global", min_density=0.01):
-    """The highest weight sparsity :func:`prune_weights` can reach on `model` from its masks.
-
-    With ``scope="global"`` the layer-collapse guard keeps at least
-    ``max(1, ceil(min_density * size))`` weights in every layer (or all the
-    layer's unpruned weights, if fewer remain), so sparsity 1.0 is out of reach;
-    ``min_density=0`` switches the guard off. ``scope="layer"`` has no guard:
-    every layer can be pruned entirely.
-
-    Parameters
-    ----------
-    model : MLP
-    scope : {"global", "layer"}
-    min_density : float in [0, 1), default 0.01
-        As in :func:`prune_weights`.
-
-    Returns
-    -------
-    float in [0, 1]
-        Fraction of all weights pruned at most (0.0 for a model with no weights).
-
-    Examples
-    --------
-    A 8-16-3 MLP keeps 2 of its 128 first-layer weights and 1 of its 48
-    output weights: ``max_sparsity(MLP([8, 16, 3])) == 173 / 176``.
-    """
-    check_model(model)
-    check_choice(scope, "scope", SCOPES)
-    min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
-                              high_inclusive=False)
-    masks = [layer.mask for layer in model.layers]
-    total = sum(m.size for m in masks)
-    if not total:
-        return 0.0
-    guarded = scope == "global" and min_density > 0  # as in prune_weights
-    kept = sum(_guard_floor(masks, min_density)) if guarded else 0
-    return (total - kept) / total
+    scores = weight_importance(model, criterion, data=data, seed=seed)
+    eligible = [layer.mask for layer in model.layers]
+    if scope == "global" and min_density > 0:
+        eligible = layer_collapse_guard(eligible, scores, min_density)
+    return scores, eligible
 
 
 def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=None, seed=None,
-                  min_density=0.01):
+                  min_density=MIN_DENSITY):
     """Prune individual weights in place; return a per-layer report.
 
     Parameters
@@ -198,14 +140,15 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
         int prunes exactly that many. Already-pruned weights are never eligible.
         With ``scope="layer"``, a sequence gives each layer its own amount, e.g.
         the per-layer choices read off a :func:`minprune.sensitivity_scan`.
-    criterion : {"magnitude", "random", "taylor", "snip", "obd"}
-        Importance score, see :mod:`minprune.pruning.criteria`; lowest pruned first.
+    criterion : str
+        A weight criterion of the registry (``minprune.pruning.criteria.describe("weights")``
+        lists them); lowest score pruned first.
     scope : {"layer", "global"}
         ``"layer"``: `amount` applies to each layer, the output layer included
         (torch's ``l1_unstructured`` on each layer). ``"global"``: one ranking
         over every weight of every layer (torch's ``global_unstructured``).
     data : tuple (X, y), optional
-        A batch for the data-driven criteria (``taylor``, ``snip``, ``obd``).
+        A batch for the criteria that need data (``taylor``, ``snip``, ``obd``, ...).
     seed : int, np.random.Generator or None
         For ``criterion="random"``.
     min_density : float in [0, 1), default 0.01
@@ -231,10 +174,10 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
     ------
     ValueError
         When the guard leaves fewer prunable weights than `amount` asks for;
-        :func:`max_sparsity` tells the highest sparsity it allows.
+        :func:`~minprune.pruning.rules.max_sparsity` tells the highest sparsity it allows.
     """
     check_choice(scope, "scope", SCOPES)
-    check_choice(criterion, "criterion", WEIGHT_CRITERIA)
+    lookup("weights", criterion)
     min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
                               high_inclusive=False)
     check_model(model)
@@ -245,10 +188,8 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
     counts = resolve_counts(amount, available, scope)
     if isinstance(amount, (list, tuple, np.ndarray)):
         amount = [as_scalar(a) for a in amount]
-    scores = weight_importance(model, criterion, data=data, seed=seed)
-    eligible = masks
-    if scope == "global" and min_density > 0:
-        eligible = layer_collapse_guard(masks, scores, min_density)
+    scores, eligible = weight_candidates(model, criterion, scope, data=data, seed=seed,
+                                         min_density=min_density)
     chosen = select_by_scope(scores, eligible, counts, amount=amount, guard=(
         f"the layer-collapse guard (min_density={min_density}) keeps each layer's best "
         f"weights; lower amount or pass min_density=0"))

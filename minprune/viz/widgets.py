@@ -28,78 +28,63 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import _describe, check_choice, check_float, check_int
-from .datasets import check_dataset
-from .metrics import report, sparsity
-from .model import MLP, check_model
-from .pruning.criteria import NEEDS_DATA, NEURON_CRITERIA, WEIGHT_CRITERIA, neuron_importance, \
-    weight_importance
-from .pruning.masks import commit_masks, rank_order, resolve_amount
-from .pruning.neurons import active_units, unit_masks
-from .pruning.weights import layer_collapse_guard, prune_weights
+from .._validation import _describe, check_choice, check_float, check_int
+from ..datasets import check_dataset
+from ..metrics import report, sparsity
+from ..model import MLP, check_model
+from ..pruning.criteria import DEFAULT_CRITERION, KINDS, lookup, names
+from ..pruning.history import commit_masks
+from ..pruning.neurons import unit_candidates
+from ..pruning.rules import SCOPES, resolve_counts, select_by_scope
+from ..pruning.units import active_units, unit_masks
+from ..pruning.weights import weight_candidates
+from ..training import fit
+from .diagram import network_diagram
+from .plots import accuracy_vs_sparsity
+from .style import INK, NEGATIVE, POSITIVE, PRUNED
 
-KINDS = ("weights", "neurons")
-SCOPES = ("layer", "global")
 AMOUNTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99)
-DEFAULT_CRITERION = {"weights": "magnitude", "neurons": "l2"}
-_CRITERIA = {"weights": WEIGHT_CRITERIA, "neurons": NEURON_CRITERIA}
-# The same guard prune_weights applies with scope="global".
-_MIN_DENSITY = prune_weights.__kwdefaults__["min_density"]
 
 
 # ------------------------------------------------------------------ the caching
 class _Ranking:
-    """The pruning order of one (kind, criterion, scope) on a fixed starting model.
+    """The scores of one (kind, criterion, scope) on a fixed starting model, computed once.
 
-    ``masks(amount)`` returns what ``prune_weights`` / ``prune_neurons`` would
-    install on a copy of the starting model, in O(number of weights).
+    ``masks(amount)`` returns what ``prune_weights`` / ``prune_neurons`` install on
+    a copy of the starting model: the same preparation (``weight_candidates`` /
+    ``unit_candidates``), the same amount rule and the same selection
+    (``select_by_scope``); only the scores are cached between slider moves.
     """
 
     def __init__(self, base, kind, criterion, scope, data, seed):
         self.base, self.kind, self.scope = base, kind, scope  # base is never changed
         if kind == "weights":
-            scores = weight_importance(base, criterion, data=data, seed=seed)
-            live = [layer.mask for layer in base.layers]
-            eligible = live
-            if scope == "global" and _MIN_DENSITY > 0:
-                eligible = layer_collapse_guard(live, scores, _MIN_DENSITY)
+            self.scores, self.eligible = weight_candidates(base, criterion, scope, data=data,
+                                                           seed=seed)
+            unpruned = [layer.mask for layer in base.layers]
         else:
-            scores = neuron_importance(base, criterion, data=data, seed=seed)
-            live = active_units(base)
-            eligible = layer_collapse_guard(live, scores, 0.0) if scope == "global" else live
-        self.available = [int(np.count_nonzero(m)) for m in live]
-        self.sizes = [s.size for s in scores]
-        if scope == "layer":
-            self.orders = [rank_order(s, e) for s, e in zip(scores, eligible)]
-        else:
-            self.order = rank_order(np.concatenate([s.ravel() for s in scores]),
-                                    np.concatenate([e.ravel() for e in eligible]))
+            self.scores, self.eligible = unit_candidates(base, criterion, scope, data=data,
+                                                         seed=seed)
+            unpruned = active_units(base)
+        self.available = [int(np.count_nonzero(m)) for m in unpruned]
+        self.n_eligible = sum(int(np.count_nonzero(e)) for e in self.eligible)
 
     def chosen(self, amount):
-        """Per layer, a flat bool array of the entries pruned at `amount`; and a note."""
+        """Per layer, a bool array of the entries pruned at `amount`; and a note."""
         note = ""
-        if self.scope == "layer":
-            picked = [o[:resolve_amount(amount, n)] for o, n in zip(self.orders, self.available)]
-            out = [np.zeros(size, dtype=bool) for size in self.sizes]
-            for o, p in zip(out, picked):
-                o[p] = True
-            return out, note
-        k = resolve_amount(amount, sum(self.available))
-        if k > len(self.order):
-            note = (f"the global scope keeps a minimum per layer, so {len(self.order):,} "
-                    f"of the {k:,} asked for were pruned")
-            k = len(self.order)
-        flat = np.zeros(sum(self.sizes), dtype=bool)
-        flat[self.order[:k]] = True
-        return np.split(flat, np.cumsum(self.sizes)[:-1]), note
+        counts = resolve_counts(amount, self.available, self.scope)
+        if self.scope == "global" and counts > self.n_eligible:
+            note = (f"the global scope keeps a minimum per layer, so {self.n_eligible:,} "
+                    f"of the {counts:,} asked for were pruned")
+            counts = self.n_eligible
+        return select_by_scope(self.scores, self.eligible, counts), note
 
     def masks(self, amount):
         """``(masks, bias_masks, note)`` at `amount`, a fraction of what is unpruned."""
         chosen, note = self.chosen(amount)
         if self.kind == "neurons":
             return (*unit_masks(self.base, chosen), note)
-        masks = [layer.mask & ~c.reshape(layer.mask.shape)
-                 for layer, c in zip(self.base.layers, chosen)]
+        masks = [layer.mask & ~c for layer, c in zip(self.base.layers, chosen)]
         return masks, [layer.bias_mask.copy() for layer in self.base.layers], note
 
 
@@ -163,7 +148,8 @@ class _Lab:
     def ranking(self, kind, criterion, scope):
         key = (kind, criterion, scope)
         if key not in self._rankings:
-            data = (self.X_train, self.y_train) if criterion in NEEDS_DATA else None
+            needs_data = lookup(kind, criterion).needs_data
+            data = (self.X_train, self.y_train) if needs_data else None
             self._rankings[key] = _Ranking(self.base, kind, criterion, scope, data, self.seed)
         return self._rankings[key]
 
@@ -182,8 +168,6 @@ class _Lab:
                           seconds=time.perf_counter() - t0)
 
     def finetune(self, state, epochs, lr):
-        from .training import fit
-
         t0 = time.perf_counter()
         fit(state.model, self.X_train, self.y_train, epochs=epochs, lr=lr, seed=self.seed,
             progress=False)
@@ -254,8 +238,6 @@ class _Canvas:
     def diagram_png(self, model, seed):
         from PIL import Image
 
-        from .plots import network_diagram
-
         # The axes are made once and emptied between drawings (a new Axes costs more
         # than the whole diagram); title and legend are HTML beside the image, since
         # text is most of the drawing time.
@@ -286,8 +268,6 @@ def _status_html(state, dense_accuracy):
 
 
 def _legend_html():
-    from .plots import INK, NEGATIVE, POSITIVE, PRUNED
-
     def line(color, style, text):
         return (f"<span style='display:inline-block;width:22px;border-top:3px {style} {color};"
                 f"vertical-align:middle'></span> {text}")
@@ -390,7 +370,7 @@ class Explorer(_Interactive):
         super().__init__(model, data, amounts, amount, scope, finetune_epochs, lr, seed, static)
         check_choice(kind, "kind", KINDS)
         criterion = DEFAULT_CRITERION[kind] if criterion is None else criterion
-        check_choice(criterion, "criterion", _CRITERIA[kind])
+        check_choice(criterion, "criterion", names(kind))
         self.slider = self.kind = self.criterion = self.scope = self.finetune_button = None
         self.status = self.report = self.diagram = None
         self.state = self.lab.prune(kind, criterion, scope, self.amount)
@@ -407,7 +387,7 @@ class Explorer(_Interactive):
         s = self.state
         self.slider = self._slider(s.amount)
         self.kind = w.ToggleButtons(options=list(KINDS), value=s.kind, description="kind")
-        self.criterion = w.Dropdown(options=list(_CRITERIA[s.kind]), value=s.criterion,
+        self.criterion = w.Dropdown(options=list(names(s.kind)), value=s.criterion,
                                     description="criterion")
         self.scope = w.ToggleButtons(options=list(SCOPES), value=s.scope, description="scope")
         self.finetune_button = w.Button(description=f"fine-tune {self.finetune_epochs} epochs",
@@ -430,7 +410,7 @@ class Explorer(_Interactive):
     def _on_kind(self, change):
         self._busy = True  # one update for the kind and its default criterion, not two
         try:
-            self.criterion.options = list(_CRITERIA[change["new"]])
+            self.criterion.options = list(names(change["new"]))
             self.criterion.value = DEFAULT_CRITERION[change["new"]]
         finally:
             self._busy = False
@@ -472,8 +452,6 @@ class Explorer(_Interactive):
     def _static_figure(self):
         from matplotlib.figure import Figure
 
-        from .plots import network_diagram
-
         s = self.state
         fig = Figure(figsize=(15, 5.4), layout="constrained")
         ax_curve, ax_net = fig.subplots(1, 2, width_ratios=[1, 1.6])
@@ -484,8 +462,6 @@ class Explorer(_Interactive):
 
 
 def _sweep_panel(ax, amounts, curves, dense, state):
-    from .plots import accuracy_vs_sparsity
-
     accuracy_vs_sparsity(amounts, curves, dense=dense, ax=ax)
     ax.axvline(state.amount, color="#999999", lw=1, ls=":")
     what = "hidden neurons" if state.kind == "neurons" else "weights"
@@ -560,7 +536,7 @@ class Comparison(_Interactive):
         if len(set(criteria)) != len(criteria):
             raise ValueError(f"criteria must be different from each other, got {criteria!r}")
         for c in criteria:
-            check_choice(c, "criteria entry", _CRITERIA[kind])
+            check_choice(c, "criteria entry", names(kind))
         self.criteria = tuple(criteria)
         self.slider = self.scope = self.finetune_button = None
         self.statuses, self.diagrams = {}, {}
@@ -619,8 +595,6 @@ class Comparison(_Interactive):
 
     def _static_figure(self):
         from matplotlib.figure import Figure
-
-        from .plots import network_diagram
 
         states = list(self.states.values())
         n = len(states)

@@ -22,19 +22,17 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_choice, check_float, check_int, check_seed
-from .metrics import sparsity as _measured_sparsity
-from .model import ACTIVATIONS, MLP
-from .pruning.criteria import NEURON_CRITERIA, WEIGHT_CRITERIA
-from .pruning.neurons import prune_neurons
-from .pruning.weights import max_sparsity, prune_weights
-from .schedules import GradualPruning, iterative_prune
-from .training import History, _blas_limit, fit
+from .._validation import check_choice, check_float, check_int, check_seed
+from ..metrics import sparsity as _measured_sparsity
+from ..model import ACTIVATIONS, MLP
+from ..pruning.criteria import DEFAULT_CRITERION, KINDS, names
+from ..pruning.neurons import prune_neurons
+from ..pruning.rules import SCOPES, check_reachable
+from ..pruning.weights import prune_weights
+from ..schedules import GradualPruning, iterative_prune
+from ..training import History, _blas_limit, fit
 
-KINDS = ("weights", "neurons")
 SCHEDULES = ("oneshot", "iterative", "gradual")
-SCOPES = ("global", "layer")
-_DEFAULT_CRITERION = {"weights": "magnitude", "neurons": "l2"}
 
 
 class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -66,7 +64,7 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         Rank entries across all layers (each layer keeps at least 1% of its weights
         and one unit), or prune each layer by the same fraction. A `sparsity` the
         global floor makes unreachable is refused by ``fit`` before any training
-        (see :func:`minprune.pruning.weights.max_sparsity`).
+        (see :func:`minprune.pruning.rules.max_sparsity`).
     schedule : {"oneshot", "iterative", "gradual"}, default="oneshot"
         ``"oneshot"``: prune once after dense training, then fine-tune.
         ``"iterative"``: `n_rounds` rounds of prune-then-fine-tune, each pruning the
@@ -182,7 +180,9 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
 
         model = MLP([X.shape[1], *params["hidden"], len(self.classes_)],
                     activation=self.activation, seed=init_rng, dtype=np.float64)
-        _check_reachable(model, params)  # before any training
+        # before any training
+        check_reachable(model, params["sparsity"], "sparsity", kind=params["kind"],
+                        scope=params["scope"], min_density_is_argument=False)
         train = dict(batch_size=params["batch_size"], lr=params["learning_rate"],
                      weight_decay=params["weight_decay"], seed=train_rng, progress=False)
         histories = [fit(model, X, y_index, epochs=params["epochs"], **train)]
@@ -203,8 +203,8 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
         hidden = [check_int(h, f"hidden_layer_sizes[{i}]", minimum=1) for i, h in enumerate(hidden)]
         check_choice(self.activation, "activation", ACTIVATIONS)
         kind = check_choice(self.kind, "kind", KINDS)
-        criterion = _DEFAULT_CRITERION[kind] if self.criterion is None else self.criterion
-        allowed = WEIGHT_CRITERIA if kind == "weights" else NEURON_CRITERIA
+        criterion = DEFAULT_CRITERION[kind] if self.criterion is None else self.criterion
+        allowed = names(kind)
         if not isinstance(criterion, str) or criterion not in allowed:
             raise ValueError(f"criterion must be None or one of {sorted(allowed)} for "
                              f"kind={kind!r}, got {criterion!r}")
@@ -308,30 +308,6 @@ class PrunedMLPClassifier(ClassifierMixin, BaseEstimator):
     def sparsity_(self):
         check_is_fitted(self)
         return _measured_sparsity(self.model_)
-
-
-def _check_reachable(model, params):
-    """Refuse a `sparsity` that ``scope="global"`` cannot reach on `model`, naming it."""
-    s = params["sparsity"]
-    if params["scope"] != "global":
-        return
-    if params["kind"] == "weights":
-        total = sum(layer.mask.size for layer in model.layers)
-        reachable = max_sparsity(model, "global")
-        if round(s * total) > round(reachable * total):
-            raise ValueError(
-                f"sparsity={s!r} cannot be reached with scope='global': the layer-collapse guard "
-                f"of minprune.prune_weights (min_density=0.01) keeps at least 1% of every "
-                f"layer's weights, so this {'-'.join(map(str, model.layer_sizes))} network "
-                f"reaches at most {reachable:.4f}; lower sparsity or use scope='layer'")
-    else:
-        units = sum(layer.fan_out for layer in model.layers[:-1])
-        most = units - (len(model.layers) - 1)
-        if round(s * units) > most:
-            raise ValueError(
-                f"sparsity={s!r} cannot be reached with kind='neurons', scope='global': every "
-                f"hidden layer keeps at least one unit, so at most {most} of the {units} hidden "
-                f"units ({most / units:.4f}) can be pruned; lower sparsity or use scope='layer'")
 
 
 def _concatenate(histories):

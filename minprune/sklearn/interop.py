@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import MLP, Dense, _check_dtype
+from ..model import MLP, Dense, _check_dtype
 
 # scikit-learn's activation names -> minprune's
 _FROM_SKLEARN = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid", "identity": "identity"}
