@@ -34,8 +34,8 @@ from .pruning.oracle import oracle_saliency, rank_criteria
 from .pruning.rules import max_sparsity
 from .pruning.structured import check_n_m, prune_n_m, shrink, to_sparse
 from .pruning.weights import prune_weights
-from .schedules import (GradualPruning, cubic_sparsity, iterative_prune, lottery_ticket,
-                        prune_and_finetune)
+from .schedules import (FINETUNE_RECIPE, GradualPruning, cubic_sparsity, iterative_prune,
+                        lottery_ticket, prune_and_finetune)
 from .training import Callback, DivergenceError, History, TrainState, fit
 
 __version__ = "0.1.0"
@@ -65,7 +65,7 @@ __all__ = sorted([
     "save", "load", "prune_weights", "prune_neurons", "shrink", "prune_n_m", "check_n_m", "to_sparse", "rewind",
     "undo", "mask_history", "weight_importance", "neuron_importance", "oracle_saliency",
     "rank_criteria", "cubic_sparsity", "GradualPruning", "prune_and_finetune", "iterative_prune",
-    "lottery_ticket", "sparsity", "report", "sensitivity_scan", "measure_latency",
+    "lottery_ticket", "FINETUNE_RECIPE", "sparsity", "report", "sensitivity_scan", "measure_latency",
     "max_sparsity", *_LAZY]) + [
     "datasets", "io", "metrics", "model", "optim", "pruning", "schedules", "training",
     *_LAZY_MODULES]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -288,6 +289,12 @@ def _pct(x):
 
 
 # ------------------------------------------------------------ one-shot + finetune
+#: The quick fine-tune the course shows first: ``fit(model, X, y, **FINETUNE_RECIPE, seed=...)``
+#: after a cut, in notebook 00 and behind the fine-tune button of ``widgets.explore`` and
+#: ``widgets.compare``, so the button and the cell train the same way. Adam (``fit``'s default).
+FINETUNE_RECIPE = MappingProxyType({"epochs": 3, "batch_size": 32, "lr": 1e-3})
+
+
 @dataclass(repr=False)
 class FinetuneResult:
     """What :func:`prune_and_finetune` measured (accuracies on the test part, in [0, 1]).

@@ -208,3 +208,18 @@ def test_gradients_of_a_pruned_model(model, batch):
         check_gradients(grads, model, *batch)
     masked = [(dW * layer.mask, db) for (dW, db), layer in zip(grads, model.layers)]
     assert check_gradients(masked, model, *batch) is True
+
+
+# The loophole of notebook 01's exercise 3: backprop itself, or a central difference with a step
+# of its own, matched the small-step cases. A large step tells them from a central difference.
+def _backprop(model, X, y, layer, i, j, eps):
+    return float(model.gradients(X, y)[1][layer][0][i, j])
+
+
+@pytest.mark.parametrize("wrong", [
+    _backprop,
+    lambda model, X, y, layer, i, j, eps: _central(model, X, y, layer, i, j, 1e-5),
+])
+def test_numerical_gradient_must_use_eps(wrong):
+    with pytest.raises(AssertionError, match="exact gradient, not a central difference"):
+        check_numerical_gradient(wrong)

@@ -139,3 +139,53 @@ def test_sparsity_and_accuracy_catches_mask_mistakes(task):
     masked.layers[0].mask[:3] = False  # masks edited, apply_masks forgotten
     with pytest.raises(AssertionError, match="apply_masks"):
         check_sparsity_and_accuracy(masked, data, min_sparsity=0.0, min_accuracy=0.0)
+
+
+# The loophole of notebook 06's exercise 3 ("no fine-tuning allowed"): a model fine-tuned after
+# the cut is sparse and accurate, so it passed. With original= it fails, and so do its cousins.
+def test_sparsity_and_accuracy_without_training(task):
+    model, data = task
+    pruned = model.copy()
+    prune_weights(pruned, 0.5)
+    assert check_sparsity_and_accuracy(pruned, data, min_sparsity=0.5, min_accuracy=0.0,
+                                       original=model) is True
+    tuned = pruned.copy()
+    fit(tuned, *data, epochs=2, batch_size=16, lr=1e-2, seed=0)
+    assert tuned.score(*data) >= pruned.score(*data)    # the wrong answer is as good or better
+    assert check_sparsity_and_accuracy(tuned, data, min_sparsity=0.5, min_accuracy=0.0) is True
+    with pytest.raises(AssertionError, match="trained after the cut"):
+        check_sparsity_and_accuracy(tuned, data, min_sparsity=0.5, min_accuracy=0.0,
+                                    original=model)
+    nudged = pruned.copy()
+    nudged.layers[1].b[0] += 1e-3                       # one bias moved is training too
+    with pytest.raises(AssertionError, match="trained after the cut"):
+        check_sparsity_and_accuracy(nudged, data, min_sparsity=0.5, min_accuracy=0.0,
+                                    original=model)
+
+
+def test_sparsity_and_accuracy_other_networks(task):
+    model, data = task
+    in_place = model.copy()
+    prune_weights(in_place, 0.5)
+    with pytest.raises(AssertionError, match="pruned in place"):
+        check_sparsity_and_accuracy(in_place, data, min_sparsity=0.5, min_accuracy=0.0,
+                                    original=in_place)
+    smaller = MLP([6, 8, 2], seed=0)                   # a new network trained from scratch
+    fit(smaller, *data, epochs=5, batch_size=16, lr=1e-2, seed=0)
+    prune_weights(smaller, 0.5)
+    with pytest.raises(AssertionError, match="layer sizes"):
+        check_sparsity_and_accuracy(smaller, data, min_sparsity=0.5, min_accuracy=0.0,
+                                    original=model)
+    base = model.copy()
+    prune_weights(base, 0.3)
+    revived = base.copy()
+    prune_weights(revived, 0.5)
+    revived.layers[0].mask[:] = True                   # a weight the original had pruned is back
+    revived.layers[0].mask[0, 0] = False
+    revived.apply_masks()
+    with pytest.raises(AssertionError, match="live that the original has pruned"):
+        check_sparsity_and_accuracy(revived, data, min_sparsity=0.0, min_accuracy=0.0,
+                                    original=base)
+    with pytest.raises(TypeError, match="original"):
+        check_sparsity_and_accuracy(base, data, min_sparsity=0.0, min_accuracy=0.0,
+                                    original="model")

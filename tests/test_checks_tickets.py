@@ -6,11 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minprune import MLP, lottery_ticket, prune_and_finetune, prune_weights, rewind, undo
+from minprune import MLP, fit, lottery_ticket, prune_and_finetune, prune_weights, rewind, undo
 from minprune.checks.tickets import (
     check_csr_max_nonzeros,
     check_equal_nonzeros_sparsity,
     check_knee_sparsity,
+    check_one_shot_accuracies,
     check_random_ticket_masks,
     check_recovered_fraction,
     check_rewound,
@@ -364,3 +365,95 @@ def test_undone_wrong_answers():
         check_undone(MLP([8, 4, 3]), before)
     with pytest.raises(TypeError, match="reference"):
         check_undone(model, "before")
+
+
+def test_random_masks_first_positions_fail():
+    # the right count in each layer, but kept at the start of the layer: not random positions
+    rng = np.random.default_rng(0)
+    ticket = [rng.random((30, 20)) < 0.2, rng.random((20, 5)) < 0.5]
+    first = [np.arange(m.size).reshape(m.shape) < m.sum() for m in ticket]
+    with pytest.raises(AssertionError, match="first half"):
+        check_random_ticket_masks(first, ticket)
+
+
+# --------------------------------------------------------- check_one_shot_accuracies
+# Notebook 08's exercise 1 asks for one-shot accuracies "without fine-tuning", but its knee check
+# took the learner's grid as given: the notebook's fine-tuned curve passed. This check recomputes.
+SWEEP = np.array([0.3, 0.6, 0.9])
+
+
+@pytest.fixture(scope="module")
+def trained_models():
+    X, y, X_test, y_test = _blobs()
+    models = []
+    for seed in (0, 1):
+        model = MLP([8, 16, 3], seed=seed)
+        fit(model, X, y, epochs=20, batch_size=32, lr=1e-2, seed=seed)
+        models.append(model)
+    return models, (X, y), (X_test, y_test)
+
+
+def _grid(models, test, prepare):
+    return np.array([[prepare(model, s).score(*test) for s in SWEEP] for model in models])
+
+
+def _pruned(model, s, scope="layer"):
+    copy = model.copy()
+    prune_weights(copy, s, scope=scope)
+    return copy
+
+
+def test_one_shot_accuracies_right_answer(trained_models):
+    models, _, test = trained_models
+    assert check_one_shot_accuracies(_grid(models, test, _pruned), models, SWEEP, test) is True
+
+
+def test_one_shot_accuracies_fine_tuned_fails(trained_models):
+    models, train, test = trained_models
+
+    def tuned(model, s):
+        copy = _pruned(model, s)
+        fit(copy, *train, epochs=10, batch_size=32, lr=1e-2, seed=0)
+        return copy
+
+    grid = _grid(models, test, tuned)
+    assert grid.mean() > _grid(models, test, _pruned).mean() + 0.05
+    assert check_knee_sparsity(0.9, SWEEP, grid, [m.score(*test) for m in models], 1.0)
+    with pytest.raises(AssertionError, match="trained after the cut"):
+        check_one_shot_accuracies(grid, models, SWEEP, test)
+
+
+def test_one_shot_accuracies_other_wrong_answers(trained_models):
+    models, _, test = trained_models
+    right = _grid(models, test, _pruned)
+    with pytest.raises(AssertionError, match="percentages"):
+        check_one_shot_accuracies(100 * right, models, SWEEP, test)
+    with pytest.raises(AssertionError, match="swapped"):
+        check_one_shot_accuracies(right.T, models, SWEEP, test)
+    with pytest.raises(AssertionError, match="replace None"):
+        check_one_shot_accuracies(None, models, SWEEP, test)
+    globally = _grid(models, test, lambda m, s: _pruned(m, s, scope="global"))
+    if not np.array_equal(globally, right):
+        with pytest.raises(AssertionError, match="scope='layer'"):
+            check_one_shot_accuracies(globally, models, SWEEP, test)
+    piled = []
+    for model in models:
+        copy, row = model.copy(), []
+        for s in SWEEP:
+            prune_weights(copy, s)
+            row.append(copy.score(*test))
+        piled.append(row)
+    with pytest.raises(AssertionError, match="pile up"):
+        check_one_shot_accuracies(piled, models, SWEEP, test)
+
+
+def test_one_shot_accuracies_arguments(trained_models):
+    models, _, test = trained_models
+    in_place = models[0].copy()
+    prune_weights(in_place, 0.5)
+    with pytest.raises(AssertionError, match="pruned in place"):
+        check_one_shot_accuracies(np.zeros((1, 3)), [in_place], SWEEP, test)
+    with pytest.raises(TypeError, match="models"):
+        check_one_shot_accuracies(np.zeros((1, 3)), models[0], SWEEP, test)
+    with pytest.raises(ValueError, match="sparsities"):
+        check_one_shot_accuracies(np.zeros((2, 1)), models, [1.5], test)

@@ -1,4 +1,6 @@
 """The exercise checks of notebooks 02-03: right answers pass, typical wrong answers fail with a hint."""
+import math
+
 import numpy as np
 import pytest
 
@@ -239,3 +241,47 @@ def test_pair_interaction(model64):
             check_pair_interaction(answer, m, d, a, b)
     with pytest.raises(ValueError, match="two different weights"):
         check_pair_interaction(0.0, m, d, a, a)
+
+
+# Notebook 02's exercise 1 once checked 0.9 of a 64 x 10 layer (576 exactly) and a count: a
+# truncating or rounding-up answer passed both. Its cases are now 0.9 of the 128 x 64 layer
+# (7372.8) and 0.33 of the 64 x 10 layer (211.2): each wrong rounding fails one of them.
+EXERCISE_CASES = [((128, 64), 0.9), ((64, 10), 0.33), ((128, 64), 1000)]
+
+
+def _mask_with(count):
+    def magnitude_mask(W, amount):
+        k = amount if isinstance(amount, int) else count(amount * W.size)
+        order = np.argsort(np.abs(W).ravel(), kind="stable")
+        mask = np.ones(W.size, dtype=bool)
+        mask[order[:k]] = False
+        return mask.reshape(W.shape)
+    return magnitude_mask
+
+
+def _exercise_1(magnitude_mask):
+    rng = np.random.default_rng(0)
+    for shape, amount in EXERCISE_CASES:
+        W = rng.normal(size=shape).astype(np.float32)
+        check_magnitude_mask(magnitude_mask(W, amount), W, amount)
+
+
+def test_magnitude_mask_exercise_cases_tell_roundings_apart():
+    _exercise_1(_mask_with(round))
+    with pytest.raises(AssertionError, match="truncated"):
+        _exercise_1(_mask_with(int))
+    with pytest.raises(AssertionError, match="rounded up"):
+        _exercise_1(_mask_with(math.ceil))
+
+
+def test_notebook_02_uses_the_exercise_cases():
+    import json
+    import pathlib
+    import re
+    nb = pathlib.Path(__file__).parents[1] / "notebooks" / "02_weight_pruning.ipynb"
+    source = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
+    calls = re.findall(r"check_magnitude_mask\(magnitude_mask\(model\.layers\[(\d)\]\.W, ([\d.]+)\)",
+                       source)
+    shapes = {"0": (64, 128), "1": (128, 64), "2": (64, 10)}   # notebook 02's MLP([64, 128, 64, 10])
+    used = [(shapes[i], float(a) if "." in a else int(a)) for i, a in calls]
+    assert used == EXERCISE_CASES

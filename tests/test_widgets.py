@@ -274,3 +274,38 @@ def test_bad_model_data_and_criteria(trained, data):
         widgets.compare(trained, data, criteria=("random", "random"))
     with pytest.raises(ValueError):
         widgets.compare(trained, data, criteria=("magnitude", "l2"))
+
+
+@pytest.mark.parametrize("make", [
+    lambda m, d: widgets.explore(m, d, amount=0.9, static=False),
+    lambda m, d: widgets.compare(m, d, amount=0.9, static=False),
+])
+def test_diagram_text_is_readable_at_the_size_shown(trained, data, make):
+    # compare once drew its labels 7 px high (5 px capitals) on a 384 px image; the PNG is
+    # shown at its own size, so the text must be at least 10 px there, and panels side by
+    # side must fit a notebook's ~1000 px output width.
+    import io
+
+    from PIL import Image
+
+    w = make(trained, data)
+    canvases = [w._canvas] if hasattr(w, "_canvas") else list(w._canvases.values())
+    images = [w.diagram] if hasattr(w, "diagram") else list(w.diagrams.values())
+    for canvas, image in zip(canvases, images):
+        sizes = {t.get_fontsize() for t in canvas.ax.texts}
+        assert sizes and min(sizes) * canvas.figure.dpi / 72 >= 10
+    width = sum(Image.open(io.BytesIO(image.value)).size[0] for image in images)
+    assert width <= 1000
+
+
+def test_finetune_button_is_the_recipe_of_notebook_00(trained, data):
+    # One recipe: the button trains exactly as fit(copy, **FINETUNE_RECIPE, seed=0) after the cut.
+    ex = widgets.explore(trained, data, amount=0.8, static=False)
+    ex.finetune_button.click()
+    by_hand = trained.copy()
+    minprune.prune_weights(by_hand, 0.8)
+    minprune.fit(by_hand, data.X_train, data.y_train, **minprune.FINETUNE_RECIPE, seed=0)
+    assert all(np.array_equal(a.W, b.W) for a, b in zip(ex.state.model.layers, by_hand.layers))
+    assert ex.finetune_button.description == f"fine-tune {minprune.FINETUNE_RECIPE['epochs']} epochs"
+    with pytest.raises(TypeError):
+        minprune.FINETUNE_RECIPE["lr"] = 1.0     # read-only: nobody changes it by accident

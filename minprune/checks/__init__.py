@@ -10,7 +10,8 @@ from .schedules import check_cubic_schedule, check_per_round, check_sparsity_and
 from .structure import (check_apoz, check_csr_break_even, check_flops_and_accuracy,
                         check_global_units, check_n_m_mask, check_shrink)
 from .tickets import (check_csr_max_nonzeros, check_equal_nonzeros_sparsity,
-                      check_knee_sparsity, check_random_ticket_masks, check_recovered_fraction,
+                      check_knee_sparsity, check_one_shot_accuracies,
+                      check_random_ticket_masks, check_recovered_fraction,
                       check_rewound, check_sparsest_matching_ticket, check_undone)
 from .weights import (check_global_threshold, check_layer_sensitivity, check_magnitude_mask,
                       check_oracle_entry, check_pair_interaction, check_taylor_scores)

@@ -274,6 +274,16 @@ def _smooth_model():
     return model, X, y
 
 
+def _central_difference(model, X, y, layer, i, j, eps):
+    """(L(w + eps) - L(w - eps)) / (2 eps) for ``model.layers[layer].W[i, j]``, on copies."""
+    losses = []
+    for step in (eps, -eps):
+        moved = model.copy()
+        moved.layers[layer].W[i, j] += step
+        losses.append(moved.loss(X, y))
+    return (losses[0] - losses[1]) / (2 * eps)
+
+
 def check_numerical_gradient(fn):
     """Check a learner's central-difference gradient for one weight.
 
@@ -292,15 +302,28 @@ def check_numerical_gradient(fn):
         _hint(f"pass your function itself, got {type(fn).__name__}")
     model, X, y = _smooth_model()
     _, grads = model.gradients(X, y)
-    eps = 1e-4
-    for layer, i, j in ((0, 1, 2), (1, 3, 0), (0, 4, 3)):
+    # Small steps: the estimate must match backprop. A large step last: there the central
+    # difference is far from the exact gradient, so an answer that ignores eps (backprop, or
+    # a step of its own) is caught.
+    for layer, i, j, eps in ((0, 1, 2, 1e-4), (1, 3, 0, 1e-4), (0, 4, 3, 1e-4), (0, 2, 1, 0.5)):
         before = [lay.W.copy() for lay in model.layers]
         got = _number(fn(model, X, y, layer, i, j, eps), "the estimate of dL/dW[i, j]")
         # a tolerance: w + eps - eps may differ from w in the last bit
         if not all(np.allclose(a, lay.W, rtol=0, atol=1e-12) for a, lay in zip(before, model.layers)):
             _hint("your function changed the model: save w = W[i, j] first and put it back "
                   "(W[i, j] = w) before returning")
-        want = float(grads[layer][0][i, j])
+        exact = float(grads[layer][0][i, j])
+        if eps < 1e-3:
+            want = exact
+        else:
+            want = _central_difference(model, X, y, layer, i, j, eps)
+            if np.isclose(got, want, rtol=1e-9, atol=1e-12):
+                continue
+            if np.isclose(got, exact, rtol=1e-6, atol=1e-9):
+                _hint(f"with eps={eps} your value is the exact gradient, not a central "
+                      "difference with that step: evaluate model.loss(X, y) at w + eps and "
+                      "w - eps, with the eps you are given (not model.gradients, not a fixed "
+                      "step of your own)")
         if np.isclose(got, want, rtol=1e-6, atol=1e-9):
             continue
         if np.isclose(got, 2 * want, rtol=1e-5, atol=1e-9):

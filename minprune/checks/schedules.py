@@ -10,6 +10,7 @@ import numpy as np
 
 from .._validation import check_float, check_int
 from ..metrics import sparsity
+from ..model import check_model
 from ..pruning.criteria import check_data
 from ..schedules import cubic_sparsity
 from .basics import _hint, _number, _pruned_model
@@ -127,19 +128,25 @@ def check_per_round(per_round, target, rounds):
           f"solve (1 - p)**{rounds} = 1 - target for p")
 
 
-def check_sparsity_and_accuracy(model, data, *, min_sparsity, min_accuracy):
+def check_sparsity_and_accuracy(model, data, *, min_sparsity, min_accuracy, original=None):
     """Check a pruning target: sparse enough AND accurate enough.
 
     Parameters
     ----------
     model : MLP
         The learner's pruned model.
-    data : tuple (X_test, y_test)
-        Where accuracy is measured.
+    data : tuple (X, y)
+        Where accuracy is measured: the split the learner chooses by, a validation
+        split, so that the test set stays out of every choice.
     min_sparsity : float
         Required fraction of weights pruned (:func:`minprune.sparsity`).
     min_accuracy : float
         Required accuracy on `data`, a fraction.
+    original : MLP, optional
+        The model before pruning. When given, no training is allowed after the
+        cut: `model` must be a pruned copy of it, with the same layer sizes, no
+        weight live that `original` has pruned, and every kept weight and bias
+        equal to `original`'s, bit for bit.
 
     Returns
     -------
@@ -151,10 +158,14 @@ def check_sparsity_and_accuracy(model, data, *, min_sparsity, min_accuracy):
                                low_inclusive=True)
     min_accuracy = check_float(min_accuracy, "min_accuracy", low=0.0, high=1.0,
                                low_inclusive=True)
+    if original is not None:
+        check_model(original, "original")
     for i, layer in enumerate(model.layers):
         if np.any(layer.W[~layer.mask] != 0):
             _hint(f"layers[{i}] holds non-zero weights where its mask is False: call "
                   "model.apply_masks() after editing masks by hand")
+    if original is not None:
+        _check_untrained(model, original)
     s = sparsity(model)
     zeros = sum(int(np.count_nonzero(layer.W == 0)) for layer in model.layers)
     total = sum(layer.W.size for layer in model.layers)
@@ -171,6 +182,28 @@ def check_sparsity_and_accuracy(model, data, *, min_sparsity, min_accuracy):
               "sparsity away from the layers whose accuracy falls first in the scan (often the "
               "first and the last) into the layers that hold up")
     return True
+
+
+def _check_untrained(model, original):
+    """An AssertionError unless `model` is `original` with more weights masked and nothing trained."""
+    if model is original:
+        _hint("that is the original model itself, pruned in place: prune original.copy() so "
+              "the unpruned model stays available to compare with")
+    if model.layer_sizes != original.layer_sizes:
+        _hint(f"the answer has layer sizes {model.layer_sizes}, the original "
+              f"{original.layer_sizes}: prune a copy of the original (original.copy()) instead "
+              "of building or shrinking another network")
+    for i, (layer, ref) in enumerate(zip(model.layers, original.layers)):
+        if np.any(layer.mask & ~ref.mask) or np.any(layer.bias_mask & ~ref.bias_mask):
+            _hint(f"layers[{i}] has weights live that the original has pruned: start from "
+                  "original.copy() and only switch mask entries off")
+        moved = (int(np.count_nonzero(layer.W[layer.mask] != ref.W[layer.mask]))
+                 + int(np.count_nonzero(layer.b[layer.bias_mask] != ref.b[layer.bias_mask])))
+        if moved:
+            _hint(f"{moved} kept weights or biases of layers[{i}] differ from the original's: "
+                  "the model was trained after the cut (fine-tuning, prune_and_finetune, a "
+                  "schedule), and this exercise allows none. Prune a fresh original.copy() by "
+                  "masks alone and call apply_masks()")
 
 
 __all__ = ["check_cubic_schedule", "check_per_round", "check_sparsity_and_accuracy"]

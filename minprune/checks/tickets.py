@@ -14,7 +14,9 @@ import numpy as np
 
 from .._validation import _describe
 from ..metrics import csr_nbytes
-from ..model import Dense, check_model
+from ..model import MLP, Dense, check_model
+from ..pruning.criteria import check_data
+from ..pruning.weights import prune_weights
 from .basics import _hint
 from .structure import _break_even_of_w, csr_break_even
 
@@ -144,14 +146,30 @@ def check_random_ticket_masks(my_masks, ticket_masks):
             _hint(f"my_masks[{i}] is the ticket's own mask; the control draws the kept "
                   f"positions at random (e.g. rng.permutation)")
         if 0 < k < size:
-            expected = k * k_t / size
-            var = k_t * (k / size) * (1 - k / size) * (size - k_t) / max(size - 1, 1)
             overlap = int(np.count_nonzero(m & t))
-            if abs(overlap - expected) > 6 * math.sqrt(var) + 1:
+            if _far_from_random(overlap, k, t):
                 _hint(f"my_masks[{i}] shares {overlap} kept weights with the ticket where a "
-                      f"random mask shares about {expected:.0f}: its positions are not random "
-                      f"(derived from the weights or the ticket?)")
+                      f"random mask shares about {k * k_t / size:.0f}: its positions are not "
+                      f"random (derived from the weights or the ticket?)")
+            first_half = np.zeros(size, dtype=bool)
+            first_half[:size // 2] = True
+            in_first = int(np.count_nonzero(m.ravel()[:size // 2]))
+            if _far_from_random(in_first, k, first_half):
+                _hint(f"my_masks[{i}] keeps {in_first} of its {k} weights in the first half of "
+                      f"the layer (row-major), where random positions put about {k / 2:.0f} "
+                      f"there: draw the kept positions over the whole layer, e.g. "
+                      f"rng.permutation(size) < k, reshaped")
     return True
+
+
+def _far_from_random(count, k, reference):
+    """Whether `count`, the kept entries of a k-entry mask that fall in the True entries of
+    `reference`, is more than six standard deviations from a uniformly random mask's
+    (a hypergeometric count; a random mask is flagged with probability below 1e-8)."""
+    size, k_ref = reference.size, int(np.count_nonzero(reference))
+    expected = k * k_ref / size
+    var = k_ref * (k / size) * (1 - k / size) * (size - k_ref) / max(size - 1, 1)
+    return abs(count - expected) > 6 * math.sqrt(var) + 1
 
 
 def check_sparsest_matching_ticket(answer, result):
@@ -261,6 +279,85 @@ def check_knee_sparsity(answer, sparsities, accuracies, dense, tolerance=0.02):
     _hint(f"average the accuracies over seeds, keep the sparsities whose accuracy is at least "
           f"{base:.3f} - {tolerance:g} (the dense accuracy minus the tolerance) walking up "
           f"from the lowest, and answer the last one")
+
+
+def _one_shot_grid(models, sparsities, X, y, *, scope="layer", fresh=True):
+    """Accuracy of each model pruned one-shot to each sparsity, without training after the cut."""
+    grid = np.empty((len(models), len(sparsities)))
+    for r, model in enumerate(models):
+        pruned = model.copy()
+        for c, s in enumerate(sparsities):
+            if fresh:
+                pruned = model.copy()
+            prune_weights(pruned, float(s), scope=scope)
+            grid[r, c] = pruned.score(X, y)
+    return grid
+
+
+def check_one_shot_accuracies(accuracies, models, sparsities, data):
+    """Check an accuracy-against-sparsity grid of one-shot pruning, with no training after the cut.
+
+    Entry ``[k, j]`` is the accuracy on `data` of a fresh copy of ``models[k]``
+    pruned once with ``prune_weights(copy, sparsities[j])`` (magnitude, each layer
+    by the same fraction) and not trained afterwards.
+
+    Parameters
+    ----------
+    accuracies : array-like of shape (n_models, n_sparsities)
+        The learner's grid, fractions in [0, 1].
+    models : list of MLP
+        The trained, unpruned models (one per seed).
+    sparsities : array-like of shape (n_sparsities,)
+    data : tuple (X, y)
+        Where accuracy is measured.
+
+    Returns
+    -------
+    True
+    """
+    if isinstance(models, MLP) or not isinstance(models, (list, tuple)) or not models:
+        raise TypeError(f"models must be a non-empty list of MLPs, got {_describe(models)}")
+    for k, model in enumerate(models):
+        check_model(model, f"models[{k}]")
+    x = np.asarray(sparsities, dtype=float)
+    if x.ndim != 1 or x.size == 0 or not np.all((x >= 0) & (x <= 1)):
+        raise ValueError(f"sparsities must be a non-empty 1-D sequence of fractions in [0, 1], "
+                         f"got {_describe(sparsities)}")
+    X, y = check_data(models[0], data, "check_one_shot_accuracies")
+    for k, model in enumerate(models):
+        if any(layer.is_pruned() for layer in model.layers):
+            _hint(f"models[{k}] has pruned weights: it was pruned in place. Retrain it, and "
+                  "prune a copy (model.copy()) at each sparsity")
+    if accuracies is None:
+        _hint("replace None with your accuracies: one row per model, one column per sparsity")
+    try:
+        got = np.asarray(accuracies, dtype=np.float64)
+    except (TypeError, ValueError):
+        _hint(f"give an array of accuracies, got {_describe(accuracies)}")
+    want_shape = (len(models), x.size)
+    if got.shape != want_shape:
+        flipped = " (rows and columns swapped?)" if got.shape == want_shape[::-1] else ""
+        _hint(f"give one row per model and one column per sparsity, shape {want_shape}, got "
+              f"{got.shape}{flipped}")
+    want = _one_shot_grid(models, x, X, y)
+    tol = 1e-9
+    if np.allclose(got, want, rtol=0, atol=tol):
+        return True
+    if got.max() > 1 and np.allclose(got, 100 * want, rtol=0, atol=100 * tol):
+        _hint("those are percentages; give accuracies as fractions in [0, 1]")
+    if np.allclose(got, _one_shot_grid(models, x, X, y, fresh=False), rtol=0, atol=tol):
+        _hint("the cuts pile up: prune_weights prunes a fraction of the weights still there, "
+              "so pruning one copy again and again overshoots. Start each sparsity from a fresh "
+              "model.copy()")
+    if np.allclose(got, _one_shot_grid(models, x, X, y, scope="global"), rtol=0, atol=tol):
+        _hint("that is global pruning (one ranking for all layers); prune_weights(copy, s) "
+              "prunes the same fraction of every layer (scope='layer')")
+    if float(np.mean(got - want)) > 0.01:
+        _hint(f"on average {np.mean(got - want):.3f} above what one-shot pruning gives: were "
+              "the copies trained after the cut? This curve is measured right after pruning, "
+              "with no fine-tuning")
+    _hint("for every model and every sparsity s: copy the model, prune_weights(copy, s), and "
+          "score the copy on the data, with no training in between")
 
 
 def check_csr_max_nonzeros(answer, layer):

@@ -6,6 +6,7 @@ like the rest of the package (``TypeError``/``ValueError``).
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -71,10 +72,13 @@ def check_magnitude_mask(mask, W, amount):
     if valid(~mask):
         _hint("the mask is inverted: True must mean KEPT (the weight stays), False pruned")
     if n_pruned != k:
-        if isinstance(amount, numbers.Real) and not isinstance(amount, numbers.Integral) \
-                and n_pruned == int(amount * W.size):
+        fraction = isinstance(amount, numbers.Real) and not isinstance(amount, numbers.Integral)
+        if fraction and n_pruned == int(amount * W.size):
             _hint(f"{n_pruned} weights pruned: amount * size was truncated; prune_weights rounds "
                   f"it, round(amount * W.size)")
+        if fraction and n_pruned == math.ceil(amount * W.size):
+            _hint(f"{n_pruned} weights pruned: amount * size was rounded up; prune_weights rounds "
+                  f"it to the nearest count, round(amount * W.size)")
         _hint(f"{n_pruned} weights pruned, but amount={amount!r} of {W.size} weights means "
               f"{k}: round(amount * W.size) for a fraction, or the count itself for an int")
     signed = ~select_lowest(W, k)

@@ -38,12 +38,17 @@ from ..pruning.neurons import unit_candidates
 from ..pruning.rules import SCOPES, resolve_counts, select_by_scope
 from ..pruning.units import active_units, unit_masks
 from ..pruning.weights import weight_candidates
+from ..schedules import FINETUNE_RECIPE
 from ..training import fit
 from .diagram import network_diagram
 from .plots import accuracy_vs_sparsity
 from .style import INK, NEGATIVE, POSITIVE, PRUNED
 
 AMOUNTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99)
+# Diagram PNGs are shown at their own size, so this sets how large their text is on screen:
+# 8.5-point labels at 96 dpi are 11 px high. The figures are sized in inches to fit that text:
+# one explorer panel 672 px wide, each compare panel 480 px (two a row in a notebook).
+DIAGRAM_DPI = 96
 
 
 # ------------------------------------------------------------------ the caching
@@ -169,8 +174,8 @@ class _Lab:
 
     def finetune(self, state, epochs, lr):
         t0 = time.perf_counter()
-        fit(state.model, self.X_train, self.y_train, epochs=epochs, lr=lr, seed=self.seed,
-            progress=False)
+        recipe = {**FINETUNE_RECIPE, "epochs": epochs, "lr": lr}
+        fit(state.model, self.X_train, self.y_train, **recipe, seed=self.seed, progress=False)
         state.accuracy = state.model.score(self.X_test, self.y_test)
         state.finetuned = True
         state.seconds = time.perf_counter() - t0
@@ -395,7 +400,7 @@ class Explorer(_Interactive):
         self.status = w.HTML()
         self.report = w.HTML()
         self.diagram = w.Image(format="png")
-        self._canvas = _Canvas(figsize=(8.5, 5.2), dpi=72)
+        self._canvas = _Canvas(figsize=(7.0, 4.6), dpi=DIAGRAM_DPI)
         self._busy = False
         self.slider.observe(self._on_change, names="value")
         self.criterion.observe(self._on_change, names="value")
@@ -470,7 +475,8 @@ def _sweep_panel(ax, amounts, curves, dense, state):
 
 
 def explore(model, data, *, amount=0.5, kind="weights", criterion=None, scope="layer",
-            amounts=AMOUNTS, finetune_epochs=3, lr=1e-3, seed=0, static=None):
+            amounts=AMOUNTS, finetune_epochs=FINETUNE_RECIPE["epochs"],
+            lr=FINETUNE_RECIPE["lr"], seed=0, static=None):
     """An interactive pruning explorer for `model` (which is never changed).
 
     Parameters
@@ -493,7 +499,9 @@ def explore(model, data, *, amount=0.5, kind="weights", criterion=None, scope="l
         The slider's stops: fractions of the weights (or hidden neurons) to prune
         (floats, as for `amount`).
     finetune_epochs : int
-        Epochs per click of the fine-tune button.
+        Epochs per click of the fine-tune button. The button trains with
+        :data:`minprune.FINETUNE_RECIPE` (batch size, Adam), the recipe of
+        notebook 00's fine-tuning cell; `finetune_epochs` and `lr` default to its values.
     lr : float
         Learning rate of fine-tuning (Adam).
     seed : int
@@ -556,7 +564,7 @@ class Comparison(_Interactive):
         self.scope = w.ToggleButtons(options=list(SCOPES), value=first.scope, description="scope")
         self.finetune_button = w.Button(description=f"fine-tune {self.finetune_epochs} epochs",
                                         icon="play", layout=w.Layout(width="200px"))
-        self._canvases = {c: _Canvas(figsize=(6.4, 4.6), dpi=60) for c in self.criteria}
+        self._canvases = {c: _Canvas(figsize=(5.0, 4.2), dpi=DIAGRAM_DPI) for c in self.criteria}
         panels = []
         for c in self.criteria:
             self.statuses[c] = w.HTML()
@@ -611,7 +619,8 @@ class Comparison(_Interactive):
 
 
 def compare(model, data, criteria=("magnitude", "random"), *, kind="weights", amount=0.9,
-            scope="layer", amounts=AMOUNTS, finetune_epochs=3, lr=1e-3, seed=0, static=None):
+            scope="layer", amounts=AMOUNTS, finetune_epochs=FINETUNE_RECIPE["epochs"],
+            lr=FINETUNE_RECIPE["lr"], seed=0, static=None):
     """Two (or more) pruning criteria side by side on one amount slider.
 
     Parameters
@@ -627,7 +636,8 @@ def compare(model, data, criteria=("magnitude", "random"), *, kind="weights", am
     scope : {"layer", "global"}
     amounts : sequence of float in [0, 1]
     finetune_epochs : int
-        Epochs per click of the fine-tune button (every panel is fine-tuned).
+        Epochs per click of the fine-tune button (every panel is fine-tuned with
+        :data:`minprune.FINETUNE_RECIPE`, as in :func:`explore`).
     lr : float
     seed : int
     static : bool or None
