@@ -570,12 +570,14 @@ class Comparison(_Interactive):
             self.statuses[c] = w.HTML()
             self.diagrams[c] = w.Image(format="png")
             panels.append(w.VBox([self.statuses[c], self.diagrams[c]],
-                                 layout=w.Layout(width=f"{100 / len(self.criteria):.0f}%")))
+                                 layout=w.Layout(width="50%")))
+        # Two panels a row: a third beside them would shrink every diagram's text.
+        rows = [w.HBox(panels[i:i + 2]) for i in range(0, len(panels), 2)]
         self.slider.observe(lambda _: self.update(), names="value")
         self.scope.observe(lambda _: self.update(), names="value")
         self.finetune_button.on_click(lambda _: self.finetune())
         self.widget = w.VBox([w.HBox([self.slider, self.scope, self.finetune_button]),
-                              w.HBox(panels), w.HTML(_legend_html())])
+                              *rows, w.HTML(_legend_html())])
 
     def update(self):
         """Prune fresh copies for every criterion at the current setting and redraw."""
