@@ -44,6 +44,21 @@ def _number(answer, what):
     return answer
 
 
+def _float_array(answer, shape, what):
+    """`answer` as a float array of `shape`, or an AssertionError that says what was expected."""
+    if answer is None:
+        _hint(f"replace None with your answer: {what}")
+    try:
+        got = np.asarray(answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        _hint(f"give {what}, got {type(answer).__name__}")
+    if got.shape != shape:
+        swapped = (" (rows and columns swapped?)"
+                   if len(shape) == 2 and got.shape == shape[::-1] else "")
+        _hint(f"give {what}: shape {shape}, got {got.shape}{swapped}")
+    return got
+
+
 # ------------------------------------------------------------------ notebook 00
 def check_sparsity(answer, model):
     """Check a hand-computed sparsity: the fraction of `model`'s weights that are pruned.

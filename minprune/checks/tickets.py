@@ -17,7 +17,7 @@ from ..metrics import csr_nbytes
 from ..model import MLP, Dense, check_model
 from ..pruning.criteria import check_data
 from ..pruning.weights import prune_weights
-from .basics import _hint
+from .basics import _float_array, _hint
 from .structure import _break_even_of_w, csr_break_even
 
 # Answers read off a printed table are rounded to 3 decimals: accept that much.
@@ -328,17 +328,8 @@ def check_one_shot_accuracies(accuracies, models, sparsities, data):
         if any(layer.is_pruned() for layer in model.layers):
             _hint(f"models[{k}] has pruned weights: it was pruned in place. Retrain it, and "
                   "prune a copy (model.copy()) at each sparsity")
-    if accuracies is None:
-        _hint("replace None with your accuracies: one row per model, one column per sparsity")
-    try:
-        got = np.asarray(accuracies, dtype=np.float64)
-    except (TypeError, ValueError):
-        _hint(f"give an array of accuracies, got {_describe(accuracies)}")
-    want_shape = (len(models), x.size)
-    if got.shape != want_shape:
-        flipped = " (rows and columns swapped?)" if got.shape == want_shape[::-1] else ""
-        _hint(f"give one row per model and one column per sparsity, shape {want_shape}, got "
-              f"{got.shape}{flipped}")
+    got = _float_array(accuracies, (len(models), x.size),
+                       "accuracies, one row per model and one column per sparsity")
     want = _one_shot_grid(models, x, X, y)
     tol = 1e-9
     if np.allclose(got, want, rtol=0, atol=tol):

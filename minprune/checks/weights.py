@@ -17,7 +17,7 @@ from ..model import _FORWARD, check_model, log_softmax
 from ..pruning.criteria import check_data, weight_importance
 from ..pruning.rules import resolve_amount, select_lowest
 from ..pruning.weights import prune_weights
-from .basics import _hint, _number
+from .basics import _float_array, _hint, _number
 
 
 def _check_matrix(W):
@@ -167,14 +167,7 @@ def check_layer_sensitivity(accuracies, model, data, amount, criterion="magnitud
     X, y = check_data(model, data, "check_layer_sensitivity")
     amount = float(amount)
     n_layers = len(model.layers)
-    if accuracies is None:
-        _hint("replace None with your list of accuracies, one per layer")
-    try:
-        got = np.asarray(accuracies, dtype=np.float64)
-    except (TypeError, ValueError):
-        _hint(f"give a list of numbers, one accuracy per layer, got {type(accuracies).__name__}")
-    if got.shape != (n_layers,):
-        _hint(f"give one accuracy per layer ({n_layers} numbers), got shape {got.shape}")
+    got = _float_array(accuracies, (n_layers,), f"one accuracy per layer ({n_layers} numbers)")
     want = sensitivity_scan(model, (X, y), [amount], criterion).accuracy[:, 0]
     if np.allclose(got, want, rtol=0, atol=1e-9):
         return True
