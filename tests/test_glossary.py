@@ -165,7 +165,12 @@ _CITATION = re.compile(
 
 
 def _surnames(ref):
-    parts = ref.authors.split(", ")
+    """Surnames of a reference's authors: 'Surname, I., & Surname, I.', where a long list may
+    end in ', et al.' after its first authors, and an organisation is one name ('Meta')."""
+    authors = ref.authors.removesuffix(", et al.")
+    if ", " not in authors and " & " not in authors and "." not in authors:
+        return [authors]
+    parts = authors.split(", ")
     assert len(parts) % 2 == 0, f"authors must read 'Surname, I., & Surname, I.': {ref.authors!r}"
     for initials in parts[1::2]:
         assert _INITIALS.match(initials), f"bad initials {initials!r} in {ref.authors!r}"
