@@ -24,7 +24,8 @@ def random(model, i, batch):
 
 @register("taylor", "weights", needs_data=True,
           doc="|w * dL/dw| on a batch: first-order Taylor estimate of the loss change "
-              "(Molchanov et al. 2017, 2019)")
+              "(per weight as in Molchanov et al. 2019; their 2017 paper scores feature maps, "
+              "like the neuron criterion)")
 def taylor(model, i, batch):
     layer = model.layers[i]
     dW, _ = batch.backward[1][i]
