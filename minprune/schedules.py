@@ -247,12 +247,16 @@ class GradualPruning(Callback):
                 (t - self.begin_step) % self.frequency == 0 or t == self._end):
             self._prune(state.model, t)
 
+    def _prune_to(self, model, target, label):
+        """Raise the sparsity to `target`; returns the number of weights pruned."""
+        return _prune_to_sparsity(model, target, criterion=self.criterion, scope=self.scope,
+                                  data=self.data, seed=self.rng, label=label,
+                                  min_density=self.min_density)
+
     def _prune(self, model, step):
         target = self.schedule(step)
         label = f"gradual {self.criterion}/{self.scope} step={step} target={target:.4f}"
-        if _prune_to_sparsity(model, target, criterion=self.criterion, scope=self.scope,
-                              data=self.data, seed=self.rng, label=label,
-                              min_density=self.min_density):
+        if self._prune_to(model, target, label):
             history = mask_history(model)
             if not self.keep_history and len(history) >= 2 and history[-2] is self._latest:
                 del history[-2]  # bounded memory: keep only the newest gradual snapshot

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import check_features, check_int, check_labels, check_seed
+from .lr_schedule import check_lr_schedule, lr_factor
 from .metrics import sparsity
 from .model import MLP, log_softmax
 from .optim import make_optimizer
@@ -83,6 +84,9 @@ class Callback:
     def on_epoch_begin(self, state):
         pass
 
+    def on_gradients(self, state):
+        """After the backward pass, before the optimizer step: ``state.grads`` holds them."""
+
     def on_batch_end(self, state):
         pass
 
@@ -150,6 +154,10 @@ class TrainState:
         Loss of the latest mini-batch.
     rng : np.random.Generator
         The run's generator; callbacks that need randomness draw from it.
+    batch : tuple (X_batch, y_batch) or None
+        The latest mini-batch.
+    grads : list of (dW, db) or None
+        Its gradients, valid in ``on_gradients`` only (the optimizer step overwrites them).
     """
 
     model: object
@@ -162,6 +170,8 @@ class TrainState:
     step: int = 0
     batch_loss: float = float("nan")
     stop: bool = False
+    batch: tuple = None
+    grads: list = None
 
     @property
     def total_steps(self):
@@ -169,7 +179,8 @@ class TrainState:
 
 
 def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weight_decay=0.0,
-        seed=0, validation_data=None, callbacks=(), progress=None):
+        seed=0, validation_data=None, callbacks=(), progress=None, lr_schedule=None,
+        teacher=None, temperature=4.0, distill_weight=0.5):
     """Train `model` in place with mini-batch gradient descent.
 
     Parameters
@@ -199,10 +210,25 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     progress : bool or None
         Show a tqdm progress bar over epochs. None shows it only when standard
         error is a terminal, so notebooks and logs stay clean.
+    lr_schedule : None, "cosine", "step", LRSchedule or callable
+        Before every step the optimizer's rate is ``lr * lr_schedule(epoch, epochs)``
+        (``epoch`` a float); see :mod:`minprune.lr_schedule`. "cosine" decays to 0
+        over the run, "step" divides by 10 at 50% and 75% of it. The optimizer's
+        own rate is restored when ``fit`` returns.
+    teacher : MLP, optional
+        Knowledge distillation (Hinton et al., 2015): the loss becomes
+        ``(1 - distill_weight) * cross-entropy + distill_weight * T**2 * KL(teacher_T || student_T)``
+        with both networks' logits divided by ``T = temperature``
+        (:mod:`minprune.distill`). Same input and output widths as `model`.
+    temperature : float
+        ``T > 0``; used only with a teacher.
+    distill_weight : float
+        In [0, 1]; used only with a teacher.
 
     Returns
     -------
     History
+        ``loss`` is the loss minimised: cross-entropy, or the distillation loss.
 
     Raises
     ------
@@ -250,19 +276,31 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
                         f"terminal), got {progress!r}")
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    lr_schedule = check_lr_schedule(lr_schedule)
+    distill = None
+    if teacher is not None:
+        from .distill import Distillation
 
-    with _blas_limit():
-        return _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks,
-                      progress)
+        distill = Distillation(teacher, model, X, temperature, distill_weight)
+
+    base_lr = opt.lr
+    try:
+        with _blas_limit():
+            return _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks,
+                          progress, lr_schedule, distill)
+    finally:
+        opt.lr = base_lr
 
 
-def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks, progress):
+def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks, progress,
+           lr_schedule=None, distill=None):
     """The training loop of ``fit``, on checked arguments."""
     n = X.shape[0]
     steps_per_epoch = -(-n // batch_size)
     history = History()
     state = TrainState(model, opt, epochs, steps_per_epoch, history, rng)
     model.apply_masks()
+    base_lr = opt.lr
     for cb in callbacks:
         cb.on_train_begin(state)
 
@@ -279,10 +317,21 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
         loss_sum, correct = 0.0, 0
         for start in range(0, n, batch_size):
             xb, yb = Xs[start:start + batch_size], ys[start:start + batch_size]
-            loss, grads, probs = model._backward(model._forward(xb), yb)
+            activations = model._forward(xb)
+            if distill is None:
+                loss, grads, probs = model._backward(activations, yb)
+            else:
+                loss, grads, probs = distill.backward(model, activations, yb,
+                                                      order[start:start + batch_size])
             if not math.isfinite(loss):  # one float test per batch: the loss is already here
                 raise _diverged(state, loss, start // batch_size, opt.lr)
+            state.batch, state.grads = (xb, yb), grads
+            for cb in callbacks:
+                cb.on_gradients(state)
+            if lr_schedule is not None:
+                opt.lr = base_lr * lr_factor(lr_schedule, state.step / steps_per_epoch, epochs)
             opt.step(model, grads)
+            state.grads = None
             state.step += 1
             state.batch_loss = loss
             loss_sum += loss * len(yb)
