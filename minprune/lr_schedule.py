@@ -40,6 +40,10 @@ class LRSchedule:
     def _length(self, epochs):
         return epochs
 
+    def anchored(self, epochs):
+        """A copy whose own timeline is `epochs` long wherever it is used (for rewinding)."""
+        return self
+
     def rewound(self, start):
         """A copy of this schedule that begins at epoch `start` of its timeline."""
         new = object.__new__(type(self))
@@ -78,6 +82,11 @@ class CosineLR(LRSchedule):
     def _length(self, epochs):
         return epochs if self.epochs is None else self.epochs
 
+    def anchored(self, epochs):
+        if self.epochs is not None:
+            return self
+        return CosineLR(epochs, final=self.final, warmup=self.warmup, start=self.start)
+
     def factor(self, epoch, epochs):
         if epoch < self.warmup:
             return (epoch + 1e-12) / self.warmup  # never exactly 0: the first step moves
@@ -115,6 +124,11 @@ class StepLR(LRSchedule):
                 raise ValueError(f"milestones must increase, got {milestones}")
         self.milestones = milestones
         self.gamma = check_float(gamma, "gamma", low=0.0, high=1.0)
+
+    def anchored(self, epochs):
+        if self.milestones is not None:
+            return self
+        return StepLR([0.5 * epochs, 0.75 * epochs], gamma=self.gamma, start=self.start)
 
     def factor(self, epoch, epochs):
         marks = [0.5 * epochs, 0.75 * epochs] if self.milestones is None else self.milestones

@@ -34,7 +34,7 @@ from ..model import check_model, softmax
 from ..schedules import GradualPruning, _layer_targets, _n_pruned, _split_count
 from ..training import Callback
 from .criteria import backprop_deltas
-from .masks import commit_masks, select_by_scope, select_lowest
+from .masks import commit_masks, mask_history, select_by_scope, select_lowest
 from .weights import layer_collapse_guard
 
 DISTRIBUTIONS = ("erdos-renyi", "uniform")
@@ -74,6 +74,43 @@ def erdos_renyi_densities(model, density, distribution="erdos-renyi"):
         share = np.array([(layer.fan_in + layer.fan_out) for layer in model.layers],
                          dtype=np.float64)  # = size * (fan_in + fan_out) / (fan_in * fan_out)
     return _split_count(goal, share, sizes.astype(np.int64))
+
+
+def sparse_init(model, sparsity, *, distribution="erdos-renyi", seed=0):
+    """Prune `model` at random to `sparsity`, layer densities by `distribution`. In place.
+
+    The start of sparse training from scratch: the static random sparse network that
+    SET and RigL improve on by moving its connections. Recorded in ``model.mask_history``.
+
+    Parameters
+    ----------
+    model : MLP
+        Dense (no weight pruned yet).
+    sparsity : float in [0, 1)
+    distribution : {"erdos-renyi", "uniform"}
+        See :func:`erdos_renyi_densities`.
+    seed : int, np.random.Generator or None
+
+    Returns
+    -------
+    list of int
+        Weights kept per layer.
+    """
+    check_model(model)
+    sparsity = check_float(sparsity, "sparsity", low=0.0, high=1.0, low_inclusive=True,
+                           high_inclusive=False)
+    if any(_n_pruned(model)):
+        raise ValueError(f"model already has {sum(_n_pruned(model))} pruned weights; "
+                         f"sparse_init starts from a dense model")
+    rng = check_seed(seed)
+    counts = erdos_renyi_densities(model, 1 - sparsity, distribution)
+    masks = []
+    for layer, keep in zip(model.layers, counts):
+        m = np.zeros(layer.W.size, dtype=bool)
+        m[rng.choice(layer.W.size, size=keep, replace=False)] = True
+        masks.append(m.reshape(layer.W.shape))
+    commit_masks(model, masks, label=f"random sparse init sparsity={sparsity:g} {distribution}")
+    return counts
 
 
 def dense_weight_gradients(model, X, y):
@@ -153,13 +190,8 @@ class _DropAndGrow(Callback):
         return 0.5 * self.drop_fraction * (1 + math.cos(math.pi * step / self._end_step))
 
     def _draw_initial_masks(self, model):
-        counts = erdos_renyi_densities(model, 1 - self.sparsity, self.distribution)
-        masks = []
-        for layer, keep in zip(model.layers, counts):
-            m = np.zeros(layer.W.size, dtype=bool)
-            m[self.rng.choice(layer.W.size, size=keep, replace=False)] = True
-            masks.append(m.reshape(layer.W.shape))
-        commit_masks(model, masks, label=f"{self.name} initial random masks "
+        sparse_init(model, self.sparsity, distribution=self.distribution, seed=self.rng)
+        mask_history(model)[-1].label = (f"{self.name} initial random masks "
                                          f"sparsity={self.sparsity:g} {self.distribution}")
 
     def _grow_scores(self, state, model):
