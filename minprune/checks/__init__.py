@@ -6,6 +6,8 @@ and raises ``AssertionError`` with a hint when the answer is wrong; it returns
 """
 from .basics import (check_gradients, check_log_softmax, check_numerical_gradient,
                      check_pruned_copy, check_sparsity)
+from .compression import check_distillation_delta, check_huffman_lengths, check_kmeans
+from .dynamic import check_drop_fraction, check_drop_mask, check_erdos_renyi
 from .schedules import check_cubic_schedule, check_per_round, check_sparsity_and_accuracy
 from .structure import (check_apoz, check_csr_break_even, check_flops_and_accuracy,
                         check_global_units, check_n_m_mask, check_shrink)
