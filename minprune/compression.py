@@ -22,21 +22,22 @@ plain arrays that is never unpickled.
 """
 from __future__ import annotations
 
+import errno
 import io
 import math
 import os
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from . import huffman
 from ._table import text_table
 from ._validation import _describe, check_int, check_seed
-from .datasets import _write_atomically, check_dataset
+from .datasets import check_dataset
+from .io import _Archive, _check_architecture, _check_path, _is_model_file, atomic_write
 from .metrics import csr_nbytes
-from .model import ACTIVATIONS, MLP, Dense, check_model, softmax
+from .model import MLP, Dense, check_model, softmax
 from .optim import Adam, Optimizer
 
 FORMAT = "minprune.CompressedMLP"
@@ -415,18 +416,11 @@ def _arrays(cm):
             "bytes": np.concatenate(blobs).astype(np.uint8)}
 
 
-def _is_compressed_file(path):
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return str(f["format"]) == FORMAT
-    except Exception:  # unreadable or foreign: not one of ours
-        return False
-
-
 def save_compressed(compressed, path, *, overwrite=False):
     """Write a :class:`CompressedMLP` to one ``.npz`` file of plain arrays.
 
-    Written to a temporary file and renamed, so an interrupted save leaves the old
+    Written through :func:`minprune.io.atomic_write`: a temporary file, read back
+    and decoded, then renamed, so a failed or interrupted save leaves the old
     file intact. An existing file is replaced only if it is itself a compressed
     minprune model, or with ``overwrite=True``.
 
@@ -437,22 +431,35 @@ def save_compressed(compressed, path, *, overwrite=False):
     if not isinstance(compressed, CompressedMLP):
         raise TypeError(f"compressed must be a minprune.CompressedMLP (from minprune.compress), "
                         f"got {_describe(compressed)}")
-    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {_describe(path)}")
-    path = Path(path)
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
+    path = _check_path(path)
+    if path.is_dir():
+        raise ValueError(f"path must name a file, got the folder {str(path)!r}")
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
-    if path.is_dir():
-        raise ValueError(f"path must name a file, got the folder {path}")
-    if path.exists() and not overwrite and not _is_compressed_file(path):
-        raise FileExistsError(f"path {path} exists and is not a compressed minprune model; "
-                              f"refusing to replace it (pass overwrite=True to replace it)")
-    _write_atomically(path, _arrays(compressed), savez=np.savez_compressed)
-    return path
+    if path.exists() and not overwrite and not _is_model_file(path, FORMAT):
+        raise FileExistsError(f"path {str(path)!r} exists and is not a compressed minprune "
+                              f"model; refusing to replace it (pass overwrite=True to replace it)")
+    arrays = _arrays(compressed)
+
+    def check(tmp):
+        try:
+            back = _read(tmp, "the file")
+        except ValueError as exc:
+            raise OSError(errno.EIO, f"the file read back is not valid ({exc})") from None
+        if not all(np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b)
+                   for a, b in zip(back._decoded().layers, compressed._decoded().layers)):
+            raise OSError(errno.EIO, "the file read back differs from the model")
+
+    return atomic_write(path, lambda f: np.savez_compressed(f, **arrays), check=check)
 
 
 def load_compressed(path):
     """Read a file written by :func:`save_compressed`; never unpickles, never runs code.
+
+    Every array is checked against the others before it is used, and every layer
+    is decoded before the model is returned.
 
     Raises
     ------
@@ -460,56 +467,57 @@ def load_compressed(path):
         If the file is not a compressed minprune model, is truncated or damaged, or
         any array disagrees with the others; the message names the problem.
     """
-    from .io import _Reader
-
-    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {_describe(path)}")
-    path = Path(path)
+    path = _check_path(path)
+    if path.is_dir():
+        raise ValueError(f"path must name a compressed model file, got the folder {str(path)!r}")
     if not path.is_file():
-        raise FileNotFoundError(f"no compressed model file at {path}")
-    where = f"{path} is not a valid minprune compressed model file"
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{where}: it is not a .npz (zip) archive, or it is truncated")
+        raise FileNotFoundError(errno.ENOENT, f"no compressed model file at {str(path)!r}")
+    return _read(path, f"{path} is not a valid minprune compressed model file")
+
+
+def _read(path, where):
     try:
-        npz = np.load(path, allow_pickle=False)
-    except Exception as exc:  # any failure to open is a damaged file, reported as such
-        raise ValueError(f"{where}: the archive cannot be read ({exc})") from exc
-    with npz:
-        read = _Reader(npz, where)
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"{where}: it is not a .npz (zip) archive, or it is truncated "
+                         f"({exc})") from exc
+    with zf:
+        read = _Archive(zf, where, size=os.path.getsize(path))
         try:
             return _from_arrays(read, where)
         except huffman.HuffmanError as exc:
             raise ValueError(f"{where}: a coded stream is damaged ({exc})") from exc
 
 
+_KEYS = ("format", "format_version", "layer_sizes", "activation", "meta", "symbols", "values",
+         "bytes")
+
+
 def _from_arrays(read, where):
-    if "format" not in read.npz.files or read.string("format") != FORMAT:
+    if "format" not in read.members or read.string("format") != FORMAT:
         raise ValueError(f"{where}: no {FORMAT!r} format marker")
-    version = read("format_version", shape=())
-    if version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
+    read.require(_KEYS)
+    version = read("format_version", shape=(), kinds="iu", limit=1 << 16)
+    if int(version) != FORMAT_VERSION:
         raise ValueError(f"{where}: format version {version.item()!r} is not supported "
                          f"(this minprune reads version {FORMAT_VERSION})")
-    sizes = read("layer_sizes", dtype=np.int64)
-    if sizes.ndim != 1 or sizes.size < 2 or sizes.min() < 1 or sizes[-1] < 2:
-        raise ValueError(f"{where}: key 'layer_sizes' must be >= 2 positive ints ending in >= 2 "
-                         f"classes, got {sizes.tolist()}")
+    sizes = read("layer_sizes", dtype=np.int64, ndim=1, limit=1 << 16)
     activation = read.string("activation")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"{where}: key 'activation' must be one of {list(ACTIVATIONS)}, got "
-                         f"{activation!r}")
+    _check_architecture(sizes.tolist(), activation, "float32", where)
     n_layers = sizes.size - 1
-    meta = read("meta", dtype=np.int64, shape=(n_layers, len(_META)))
+    meta = read("meta", dtype=np.int64, shape=(n_layers, len(_META)), limit=1 << 16)
     if meta.min() < 0:
         raise ValueError(f"{where}: key 'meta' holds negative counts")
-    symbols = read("symbols", dtype=np.int64, shape=(int(meta[:, [2, 4]].sum()),))
     fan_outs = sizes[1:]
-    values = read("values", dtype=np.float32, shape=(int(meta[:, 1].sum() + fan_outs.sum()),))
+    n_bytes = int(meta[:, [2, 4]].sum() + sum(-(-int(b) // 8) for b in meta[:, [3, 5]].ravel()))
+    shapes = {"symbols": (int(meta[:, [2, 4]].sum()),),
+              "values": (int(meta[:, 1].sum() + fan_outs.sum()),), "bytes": (n_bytes,)}
+    dtypes = {"symbols": np.int64, "values": np.float32, "bytes": np.uint8}
+    for key in shapes:  # from the zip directory, before anything is allocated
+        read.check_size(key, dtypes[key], shapes[key])
+    symbols, values, blob = (read(k, dtype=dtypes[k], shape=shapes[k]) for k in shapes)
     if not np.isfinite(values).all():
         raise ValueError(f"{where}: key 'values' holds NaN or infinite values")
-    n_bytes = int(meta[:, [2, 4]].sum() + sum(-(-int(b) // 8) for b in meta[:, [3, 5]].ravel()))
-    blob = read("bytes", dtype=np.uint8, shape=(n_bytes,))
-    if read.unread:
-        raise ValueError(f"{where}: unexpected key(s) {sorted(read.unread)}")
     layers, s_at, v_at, b_at = [], 0, 0, 0
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1].tolist(), fan_outs.tolist())):
         nnz, k, n_isym, n_ibits, n_gsym, n_gbits = (int(v) for v in meta[i])
@@ -534,4 +542,3 @@ def _from_arrays(read, where):
             raise ValueError(f"{where}: layer {i}: {exc}") from exc
         layers.append(layer)
     return CompressedMLP(sizes.tolist(), activation, layers)
-

@@ -250,10 +250,11 @@ def _arrays(model):
     return arrays
 
 
-def _is_model_file(path):
+def _is_model_file(path, fmt=FORMAT):
+    """True if `path` is a minprune file of format `fmt` (a model, or a compressed model)."""
     try:
         with zipfile.ZipFile(path) as zf:
-            return _Archive(zf, str(path)).string("format") == FORMAT
+            return _Archive(zf, str(path)).string("format") == fmt
     except Exception:  # unreadable, not a zip, no "format" key: not one of ours
         return False
 
