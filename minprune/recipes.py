@@ -99,9 +99,9 @@ class DSDResult:
     dense_history: History
 
     def __repr__(self):
-        return (f"DSDResult(dense={_pct(self.dense_accuracy)}, pruned {_pct(self.sparsity)}="
-                f"{_pct(self.pruned_accuracy)}, sparse-trained={_pct(self.sparse_accuracy)}, "
-                f"re-dense={_pct(self.redense_accuracy)})")
+        return (f"DSDResult(test accuracy: dense {_pct(self.dense_accuracy)}, cut to "
+                f"{_pct(self.sparsity)} sparsity {_pct(self.pruned_accuracy)}, sparse-trained "
+                f"{_pct(self.sparse_accuracy)}, re-dense {_pct(self.redense_accuracy)})")
 
 
 def dense_sparse_dense(model, data, *, sparsity=0.5, sparse_epochs=10, dense_epochs=10,
