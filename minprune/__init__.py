@@ -8,8 +8,10 @@ widgets and a glossary. The package is laid out as its architecture:
 the engine                             ``model``, ``optim``, ``training``, ``datasets``, ``io``
 pruning (rules, criteria, actions)     ``pruning/``: ``rules``, ``criteria/``, ``history``,
                                        ``units``, ``weights``, ``neurons``, ``structured``,
-                                       ``oracle``
-over time, and measured                ``schedules``, ``metrics``
+                                       ``oracle``, ``dynamic`` (masks that move)
+over time, and measured                ``schedules``, ``lr_schedule``, ``distill``, ``recipes``,
+                                       ``metrics``
+to bytes                               ``compression``, ``huffman``
 the classroom around it                ``viz/`` (plots, diagram, widgets), ``glossary``,
                                        ``checks/``, ``tour``
 scikit-learn                           ``sklearn/`` (interop, estimator)
@@ -23,6 +25,7 @@ first use, so ``import minprune`` stays fast.
 from importlib import import_module
 
 from . import datasets, io, metrics, model, optim, pruning, schedules, training
+from . import compression, distill, huffman, lr_schedule, recipes
 from .io import load, save
 from .metrics import measure_latency, report, sensitivity_scan, sparsity
 from .model import MLP, Dense
@@ -37,6 +40,11 @@ from .pruning.weights import prune_weights
 from .schedules import (FINETUNE_RECIPE, GradualPruning, cubic_sparsity, iterative_prune,
                         lottery_ticket, prune_and_finetune)
 from .training import Callback, DivergenceError, History, TrainState, fit
+from .compression import CompressedMLP, compress, load_compressed, save_compressed
+from .distill import distillation_gradients
+from .lr_schedule import CosineLR, StepLR
+from .pruning.dynamic import RigL, SET, MovementPruning, erdos_renyi_densities, sparse_init
+from .recipes import dense_sparse_dense, lr_rewinding
 
 __version__ = "0.1.0"
 
@@ -66,9 +74,11 @@ __all__ = sorted([
     "undo", "mask_history", "weight_importance", "neuron_importance", "oracle_saliency",
     "rank_criteria", "cubic_sparsity", "GradualPruning", "prune_and_finetune", "iterative_prune",
     "lottery_ticket", "FINETUNE_RECIPE", "sparsity", "report", "sensitivity_scan", "measure_latency",
-    "max_sparsity", *_LAZY]) + [
+    "max_sparsity", "SET", "RigL", "MovementPruning", "erdos_renyi_densities", "sparse_init",
+    "CosineLR", "StepLR", "distillation_gradients", "lr_rewinding", "dense_sparse_dense",
+    "compress", "CompressedMLP", "save_compressed", "load_compressed", *_LAZY]) + [
     "datasets", "io", "metrics", "model", "optim", "pruning", "schedules", "training",
-    *_LAZY_MODULES]
+    "compression", "distill", "huffman", "lr_schedule", "recipes", *_LAZY_MODULES]
 
 
 def __getattr__(name):

@@ -20,7 +20,7 @@ from .datasets import check_dataset
 from .lr_schedule import LRSchedule, check_lr_schedule
 from .metrics import sparsity as _sparsity
 from .model import check_model
-from .pruning.masks import commit_masks
+from .pruning.history import commit_masks
 from .pruning.weights import prune_weights
 from .schedules import _pct, _seeds, iterative_prune
 from .training import History, fit

@@ -10,7 +10,7 @@ import numpy as np
 from .._validation import check_float, check_int
 from ..model import check_model
 from ..pruning.dynamic import erdos_renyi_densities
-from ..pruning.masks import select_lowest
+from ..pruning.rules import select_lowest
 from .basics import _hint
 
 

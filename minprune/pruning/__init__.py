@@ -9,6 +9,8 @@
 ``neurons``        ``prune_neurons``: whole hidden units
 ``structured``     ``shrink``, N:M sparsity, CSR storage
 ``oracle``         the exact loss change of removing each weight, to grade criteria
+``dynamic``        masks that move during training: ``SET``, ``RigL``, ``MovementPruning``
+                   (imported by ``minprune`` itself: it builds on ``schedules`` and ``training``)
 =================  =============================================================
 """
 from . import criteria, history, neurons, oracle, rules, structured, units, weights

@@ -34,8 +34,8 @@ from ..model import check_model, softmax
 from ..schedules import GradualPruning, _layer_targets, _n_pruned, _split_count
 from ..training import Callback
 from .criteria import backprop_deltas
-from .masks import commit_masks, mask_history, select_by_scope, select_lowest
-from .weights import layer_collapse_guard
+from .history import commit_masks, mask_history
+from .rules import layer_collapse_guard, select_by_scope, select_lowest
 
 DISTRIBUTIONS = ("erdos-renyi", "uniform")
 
