@@ -25,8 +25,6 @@ from __future__ import annotations
 import errno
 import io
 import math
-import os
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +33,7 @@ from . import huffman
 from ._table import text_table
 from ._validation import _describe, check_int, check_seed
 from .datasets import check_dataset
-from .io import _Archive, _check_architecture, _check_path, _is_model_file, atomic_write
+from .io import _check_architecture, _check_path, _is_model_file, _read_npz, atomic_write
 from .metrics import csr_nbytes
 from .model import MLP, Dense, check_model, softmax
 from .optim import Adam, Optimizer
@@ -477,16 +475,9 @@ def load_compressed(path):
 
 def _read(path, where):
     try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise ValueError(f"{where}: it is not a .npz (zip) archive, or it is truncated "
-                         f"({exc})") from exc
-    with zf:
-        read = _Archive(zf, where, size=os.path.getsize(path))
-        try:
-            return _from_arrays(read, where)
-        except huffman.HuffmanError as exc:
-            raise ValueError(f"{where}: a coded stream is damaged ({exc})") from exc
+        return _read_npz(path, where, repair=False, reader=lambda read: _from_arrays(read, where))
+    except huffman.HuffmanError as exc:
+        raise ValueError(f"{where}: a coded stream is damaged ({exc})") from exc
 
 
 _KEYS = ("format", "format_version", "layer_sizes", "activation", "meta", "symbols", "values",

@@ -357,9 +357,10 @@ def load(path):
     return _build(arrays)
 
 
-def _read_npz(path, where, *, repair):
+def _read_npz(path, where, *, repair, reader=None):
     """All arrays of a model file, checked (see :func:`load`), and how many pruned values
-    were repaired to 0.0 (`repair`; otherwise such a file is refused)."""
+    were repaired to 0.0 (`repair`; otherwise such a file is refused). With `reader`, what
+    ``reader(archive)`` returns for the opened :class:`_Archive` instead (other file kinds)."""
     with open(path, "rb") as fh:
         head = fh.read(6)
     if head == b"\x93NUMPY":
@@ -371,7 +372,7 @@ def _read_npz(path, where, *, repair):
                          f"({exc})") from exc
     with zf:
         archive = _Archive(zf, where, size=os.path.getsize(path))
-        return _read_model_arrays(archive, repair)
+        return _read_model_arrays(archive, repair) if reader is None else reader(archive)
 
 
 class _Archive:
