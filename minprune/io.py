@@ -81,6 +81,15 @@ def _check_path(path, name="path"):
 
 
 def _umask():
+    """The process's umask; read from /proc where possible, since setting it to learn it
+    briefly changes it for every thread."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -397,9 +406,11 @@ class _Archive:
                 raise ValueError(f"{where}: key {key!r} uses compression method "
                                  f"{info.compress_type}, which is not supported (only stored "
                                  f"or deflated members)")
-            stored = info.compress_type == zipfile.ZIP_STORED
-            if (stored and info.file_size != info.compress_size) or (
-                    info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024):
+            if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+                raise ValueError(f"{where}: key {key!r} is stored uncompressed but claims "
+                                 f"{info.file_size:,} bytes from {info.compress_size:,} (a "
+                                 f"damaged directory)")
+            if info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024:
                 raise ValueError(f"{where}: key {key!r} claims {info.file_size:,} bytes from "
                                  f"{info.compress_size:,} compressed, more than deflate can "
                                  f"give (a damaged directory or a zip bomb)")

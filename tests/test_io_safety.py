@@ -454,7 +454,7 @@ HOSTILE = {
     "folder member": "member 'W_0/' is not a .npy array",
     "not npy member": "member 'evil.sh' is not a .npy array",
     "bzip2 member": "compression method 12, which is not supported",
-    "stored size lie": "'W_1' claims 1,000,000 bytes",
+    "stored size lie": "'W_1' is stored uncompressed but claims 1,000,000 bytes",
     "bigger than the file": "more than the whole file",
     "big-endian weights": "'W_0' has dtype >f4, expected float32",
     "structured weights": "'W_0' has dtype",
