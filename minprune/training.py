@@ -120,16 +120,19 @@ class DivergenceError(ValueError):
         self.epoch, self.step, self.loss, self.history = epoch, step, loss, history
 
 
-def _diverged(state, loss, batch, lr):
-    """The DivergenceError for a non-finite `loss` at `batch` of the current epoch."""
+def _diverged(state, loss, batch, lr, rate):
+    """The DivergenceError for a non-finite `loss` at `batch` of the current epoch (`lr`:
+    fit's argument; `rate`: the optimizer's rate at the last step, scheduled or not)."""
     where = (f"at epoch {state.epoch} (epochs 0..{state.epochs - 1}), batch {batch} (batches "
              f"0..{state.steps_per_epoch - 1}), after {state.step} optimizer step(s)")
     if state.step == 0:
         cause = ("before any step of this fit: the model's own weights or biases already hold "
                  "NaN or infinite values (check np.isfinite(layer.W) for each layer)")
     else:
-        cause = (f"the previous batch's loss was {state.batch_loss:.4g}; lr={lr:g} is too large "
-                 f"for this model and data: lower lr (try lr={lr / 10:g}) or standardise X")
+        scheduled = f" (scaled to {rate:g} by lr_schedule)" if rate != lr else ""
+        cause = (f"the previous batch's loss was {state.batch_loss:.4g}; lr={lr:g}{scheduled} is "
+                 f"too large for this model and data: lower lr (try lr={lr / 10:g}) or "
+                 f"standardise X")
     return DivergenceError(f"training diverged: the mini-batch loss is {loss} {where}; {cause}. "
                            f"The step was not taken; the model is as it was before it, and "
                            f"the epochs completed are in the error's .history",
@@ -324,7 +327,7 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
                 loss, grads, probs = distill.backward(model, activations, yb,
                                                       order[start:start + batch_size])
             if not math.isfinite(loss):  # one float test per batch: the loss is already here
-                raise _diverged(state, loss, start // batch_size, opt.lr)
+                raise _diverged(state, loss, start // batch_size, base_lr, opt.lr)
             state.batch, state.grads = (xb, yb), grads
             for cb in callbacks:
                 cb.on_gradients(state)

@@ -60,6 +60,15 @@ def test_the_model_is_left_as_before_the_step_on_every_optimizer():
         assert_same_state(snaps.states[-1], model)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow on the way up
+def test_with_an_lr_schedule_the_message_names_fits_lr_and_the_scheduled_rate():
+    X, y = problem(scale=1e3)
+    with pytest.raises(minprune.DivergenceError,
+                       match=r"lr=1e\+06 \(scaled to [0-9.e+]+ by lr_schedule\) is too large"):
+        minprune.fit(minprune.MLP([8, 5, 3], seed=0), X, y, epochs=4, lr=1e6, optimizer="sgd",
+                     lr_schedule="cosine")
+
+
 def test_a_model_that_is_already_broken_is_named_as_the_cause():
     X, y = problem()
     model = minprune.MLP([8, 5, 3], seed=0)
