@@ -28,7 +28,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _flag_names(message):
-    """`message` with run_tour's parameter names written as the flags that set them."""
+    """`message` on one line, with run_tour's parameter names written as the flags that
+    set them."""
+    message = "; ".join(line.strip() for line in str(message).splitlines() if line.strip())
     return _PARAMETER.sub(lambda m: _FLAGS[m[1]], message)
 
 
@@ -100,11 +102,11 @@ def main(argv=None):
             pass
         return 141
     except (ValueError, TypeError, LookupError) as exc:
-        print(f"{name}: error: {_flag_names(str(exc))}", file=sys.stderr)
+        print(f"{name}: error: {_flag_names(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
         where = f"cannot write in --out {args.out!r}: " if args.command == "tour" else ""
-        print(f"{name}: error: {where}{_os_error(exc)}", file=sys.stderr)
+        print(f"{name}: error: {where}{_flag_names(_os_error(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{name}: interrupted; files already written are complete, the others were "

@@ -113,6 +113,17 @@ def test_every_failure_is_one_line_that_names_the_flag(tmp_path, args, status, e
     assert not (tmp_path / "new").exists()
 
 
+def test_a_message_of_several_lines_is_printed_as_one(monkeypatch, capsys):
+    from minprune import glossary
+
+    def fails(term):
+        raise LookupError("no such term\n\n  did you mean: mask?\n")
+
+    monkeypatch.setattr(glossary, "show", fails)
+    assert main(["glossary", "maks"]) == 2
+    assert "no such term; did you mean: mask?" in one_line_error(capsys)
+
+
 def test_a_reader_that_stops_early_is_not_an_error():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     done = subprocess.run(f"{sys.executable} -m minprune glossary pruning | head -1; "
