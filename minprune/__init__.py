@@ -55,6 +55,9 @@ _LAZY = {
     "to_sklearn": "minprune.sklearn.interop",
     "PrunedMLPClassifier": "minprune.sklearn.estimator",
     "sparsity_sweep": "minprune.sklearn.estimator",
+    "PrunedMLPRegressor": "minprune.sklearn.estimator",
+    "sweep": "minprune.sklearn.estimator",
+    "SweepTable": "minprune.sklearn.estimator",
 }
 # Modules loaded on first use; ``plots`` and ``widgets`` are the public names of
 # the figures and widgets that live in ``viz/``.

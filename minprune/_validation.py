@@ -102,6 +102,39 @@ def check_labels(y, name="y", *, n_samples=None, n_classes=None):
     return arr.astype(np.int64)
 
 
+def check_targets(y, name="y", *, n_samples=None, n_outputs=None, dtype=np.float64):
+    """Return regression targets as a C-contiguous 2-D float array, or raise.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Real numbers; a 1-D `y` is one output.
+    name : str
+        Argument name used in error messages.
+    n_samples, n_outputs : int, optional
+        Required number of rows and of columns.
+    dtype : numpy dtype
+        Floating dtype of the returned array.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+    """
+    if isinstance(y, (str, bytes)) or y is None:
+        raise TypeError(f"{name} must be an array of real-valued targets, got {_describe(y)}")
+    arr = np.asarray(y)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 1-D or 2-D of shape (n_samples, n_outputs), got shape "
+                         f"{np.shape(y)}")
+    if n_samples is not None and arr.shape[0] != n_samples:
+        raise ValueError(f"{name} must have one row per sample ({n_samples}), got {arr.shape[0]}")
+    if n_outputs is not None and arr.shape[1] != n_outputs:
+        raise ValueError(f"{name} must have {n_outputs} output column(s), got shape {np.shape(y)}")
+    return check_features(arr, name, dtype=dtype)
+
+
 def check_int(value, name, *, minimum=1, maximum=None):
     """Return `value` as a Python int in ``[minimum, maximum]``, or raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

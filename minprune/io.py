@@ -14,6 +14,7 @@ key                       content
 ``mask_i``                bool, same shape as ``W_i``
 ``bias_mask_i``           bool, same shape as ``b_i``
 ``classes``               optional: ``model.classes_`` (numbers or strings)
+``objective``             optional: ``"squared_error"`` for a regressor
 ========================  ===============================================
 
 ``model.mask_history`` (the undo record of pruning steps) is *not* saved: a
@@ -23,7 +24,8 @@ The rules both sides follow, so that whatever :func:`save` writes :func:`load`
 reads back bit for bit, and whatever :func:`load` would refuse :func:`save`
 refuses before it touches the disk:
 
-* ``layer_sizes`` holds at least 1 feature and at least 2 classes; a hidden
+* ``layer_sizes`` holds at least 1 feature and at least 2 classes (a
+  regressor, ``objective="squared_error"``: at least 1 output); a hidden
   layer may have **0 units**. That is what :func:`minprune.shrink` leaves when
   every unit of a layer is dead: the network then outputs a constant, the last
   layer's bias. (``MLP(...)`` still refuses a 0-wide layer: nothing in it could
@@ -60,7 +62,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import ACTIVATIONS, MLP, Dense
+from .model import ACTIVATIONS, OBJECTIVES, MLP, Dense
 
 FORMAT = "minprune.MLP"
 FORMAT_VERSION = 1
@@ -196,12 +198,17 @@ def _layer_keys(i):
     return f"W_{i}", f"b_{i}", f"mask_{i}", f"bias_mask_{i}"
 
 
-def _check_architecture(sizes, activation, dtype, where):
+def _check_architecture(sizes, activation, dtype, where, objective="cross_entropy"):
     """The architecture rules ``save`` and ``load`` share (see the module notes)."""
-    if (len(sizes) < 2 or sizes[0] < 1 or sizes[-1] < 2
+    if objective not in OBJECTIVES:
+        raise ValueError(f"{where}: 'objective' must be one of {list(OBJECTIVES)}, "
+                         f"got {objective!r}")
+    least = 2 if objective == "cross_entropy" else 1
+    outputs = "n_classes >= 2" if least == 2 else "n_outputs >= 1"
+    if (len(sizes) < 2 or sizes[0] < 1 or sizes[-1] < least
             or any(s < 0 for s in sizes[1:-1])):
         raise ValueError(f"{where}: 'layer_sizes' must be [n_features >= 1, hidden widths "
-                         f">= 0..., n_classes >= 2], got {list(sizes)}")
+                         f">= 0..., {outputs}], got {list(sizes)}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"{where}: 'activation' must be one of {list(ACTIVATIONS)}, "
                          f"got {activation!r}")
@@ -225,10 +232,12 @@ def _arrays(model):
                          f"hidden layer and a linear output layer to be saved; got {hidden} "
                          f"and {model.layers[-1].activation!r}")
     dtype = np.dtype(model.dtype)
-    _check_architecture(model.layer_sizes, model.activation, dtype.name, where)
+    _check_architecture(model.layer_sizes, model.activation, dtype.name, where, model.objective)
     arrays = {"format": np.array(FORMAT), "format_version": np.array(FORMAT_VERSION),
               "layer_sizes": np.array(model.layer_sizes, dtype=np.int64),
               "activation": np.array(model.activation), "dtype": np.array(dtype.name)}
+    if model.objective != "cross_entropy":  # classifier files stay as they were
+        arrays["objective"] = np.array(model.objective)
     for i, layer in enumerate(model.layers):
         shapes = (layer.W.shape, (layer.fan_out,), layer.W.shape, (layer.fan_out,))
         dtypes = (dtype, dtype, bool, bool)
@@ -532,10 +541,13 @@ def _read_model_arrays(read, repair):
                          f"(this minprune reads version {FORMAT_VERSION})")
     sizes = read("layer_sizes", dtype=np.int64, ndim=1, limit=_MAX_META_BYTES)
     activation, dtype = read.string("activation"), read.string("dtype")
-    _check_architecture(sizes.tolist(), activation, dtype, read.where)
+    objective = read.string("objective") if "objective" in read.members else "cross_entropy"
+    _check_architecture(sizes.tolist(), activation, dtype, read.where, objective)
     sizes = sizes.tolist()
     arrays = {"format": np.array(FORMAT), "format_version": version, "layer_sizes": np.array(
         sizes, dtype=np.int64), "activation": np.array(activation), "dtype": np.array(dtype)}
+    if "objective" in read.members:
+        arrays["objective"] = np.array(objective)
 
     # From the directory alone: every member present, none unexpected, each of the size
     # the architecture implies. Only then is an array allocated, never larger than that.
@@ -543,7 +555,7 @@ def _read_model_arrays(read, repair):
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         shapes = ((fan_in, fan_out), (fan_out,), (fan_in, fan_out), (fan_out,))
         expected += zip(_layer_keys(i), (dtype, dtype, bool, bool), shapes)
-    read.require(list(_META) + [k for k, _, _ in expected], optional=["classes"])
+    read.require(list(_META) + [k for k, _, _ in expected], optional=["classes", "objective"])
     for key, kind, shape in expected:
         read.check_size(key, kind, shape)
     for key, kind, shape in expected:
@@ -573,12 +585,13 @@ def _build(arrays):
     """An MLP around checked arrays (no copy, no random weights drawn)."""
     sizes = arrays["layer_sizes"].tolist()
     activation, dtype = str(arrays["activation"]), str(arrays["dtype"])
+    objective = str(arrays.get("objective", "cross_entropy"))
     layers = []
     for i in range(len(sizes) - 1):
         W, b, mask, bias_mask = (arrays[k] for k in _layer_keys(i))
         last = i == len(sizes) - 2
         layers.append(Dense(W, b, "identity" if last else activation, mask, bias_mask))
-    model = MLP._from_layers(layers, activation, dtype)
+    model = MLP._from_layers(layers, activation, dtype, objective)
     if "classes" in arrays:
         model.classes_ = arrays["classes"]
     return model

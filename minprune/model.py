@@ -3,8 +3,10 @@
 The layout follows scikit-learn's ``MLPClassifier``: layer ``i`` maps
 ``(n_samples, fan_in) -> (n_samples, fan_out)`` with ``W`` of shape
 ``(fan_in, fan_out)``, so ``coefs_[i] is layers[i].W``. Hidden layers use one
-activation; the output layer produces logits that a softmax turns into class
-probabilities. Training lives in :mod:`minprune.training`.
+activation; the output layer is linear. With ``objective="cross_entropy"`` (the
+default) its outputs are logits that a softmax turns into class probabilities;
+with ``objective="squared_error"`` they are the predictions of a regression, as
+in scikit-learn's ``MLPRegressor``. Training lives in :mod:`minprune.training`.
 
 Pruning state is explicit: ``layer.mask`` (bool, ``W.shape``) says which weights
 exist and ``layer.bias_mask`` (bool, ``b.shape``) which units keep their bias.
@@ -17,9 +19,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import _describe, check_choice, check_features, check_int, check_labels, check_seed
+from ._validation import (_describe, check_choice, check_features, check_int, check_labels,
+                          check_seed, check_targets)
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
+OBJECTIVES = ("cross_entropy", "squared_error")
 
 
 def _relu(z):
@@ -86,6 +90,33 @@ def softmax(logits):
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     e /= e.sum(axis=1, keepdims=True)
     return e
+
+
+def _cross_entropy(logits, y):
+    """Mean softmax cross-entropy, its gradient with respect to the logits, the probabilities."""
+    n = len(y)
+    rows = np.arange(n)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    probs = np.exp(shifted)
+    total = probs.sum(axis=1)
+    loss = float(np.mean(np.log(total) - shifted[rows, y]))
+    probs /= total[:, None]
+    delta = probs.copy()
+    delta[rows, y] -= 1
+    delta /= n
+    return loss, delta, probs
+
+
+def _squared_error(outputs, y):
+    """Half the mean squared error over samples and outputs (scikit-learn's ``squared_loss``),
+    its gradient with respect to the outputs, and the outputs."""
+    delta = outputs - y
+    loss = 0.5 * float(np.mean(np.square(delta)))
+    delta /= delta.size
+    return loss, delta, outputs
+
+
+_OBJECTIVE = {"cross_entropy": _cross_entropy, "squared_error": _squared_error}
 
 
 class Dense:
@@ -175,13 +206,14 @@ def _check_mask(value, name, shape):
 
 
 class MLP:
-    """A multilayer perceptron classifier with softmax cross-entropy loss.
+    """A multilayer perceptron: a classifier (softmax cross-entropy) or a regressor
+    (squared error).
 
     Parameters
     ----------
     layer_sizes : sequence of int
-        ``[n_features, hidden_1, ..., hidden_k, n_classes]``; at least two
-        entries and at least two classes.
+        ``[n_features, hidden_1, ..., hidden_k, n_outputs]``; at least two
+        entries. A classifier has one output per class (at least two).
     activation : {"relu", "tanh", "sigmoid", "identity"}
         Activation of the hidden layers. The output layer is linear (logits).
     seed : int or np.random.Generator
@@ -189,19 +221,29 @@ class MLP:
         biases start at zero.
     dtype : numpy floating dtype
         float32 (fast, the default) or float64 (for gradient checks).
+    objective : {"cross_entropy", "squared_error"}
+        ``"cross_entropy"``: a classifier; targets are class indices and the loss
+        is the mean softmax cross-entropy. ``"squared_error"``: a regressor with
+        an identity output; targets are real numbers of shape (n_samples,
+        n_outputs) (or (n_samples,) for one output) and the loss is half the
+        mean squared error over samples and outputs, scikit-learn's
+        ``MLPRegressor`` loss.
 
     Attributes
     ----------
     layers : list of Dense
     """
 
-    def __init__(self, layer_sizes, activation="relu", seed=0, dtype=np.float32):
-        sizes = _check_layer_sizes(layer_sizes)
+    def __init__(self, layer_sizes, activation="relu", seed=0, dtype=np.float32,
+                 objective="cross_entropy"):
+        check_choice(objective, "objective", OBJECTIVES)
+        sizes = _check_layer_sizes(layer_sizes, objective)
         check_choice(activation, "activation", ACTIVATIONS)
         dtype = _check_dtype(dtype)
         rng = check_seed(seed)
         self.activation = activation
         self.dtype = dtype
+        self.objective = objective
         self.layers = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             last = i == len(sizes) - 2
@@ -210,7 +252,7 @@ class MLP:
             self.layers.append(Dense(W, b, "identity" if last else activation))
 
     @classmethod
-    def _from_layers(cls, layers, activation, dtype):
+    def _from_layers(cls, layers, activation, dtype, objective="cross_entropy"):
         """An MLP around ready ``Dense`` layers, without drawing initial weights.
 
         For loaders and converters that already hold checked arrays (no copy is made).
@@ -218,6 +260,7 @@ class MLP:
         model = object.__new__(cls)
         model.activation = activation
         model.dtype = _check_dtype(dtype)
+        model.objective = check_choice(objective, "objective", OBJECTIVES)
         model.layers = list(layers)
         return model
 
@@ -233,6 +276,11 @@ class MLP:
 
     @property
     def n_classes(self):
+        return self.layers[-1].fan_out
+
+    @property
+    def n_outputs(self):
+        """Width of the output layer: classes of a classifier, targets of a regressor."""
         return self.layers[-1].fan_out
 
     @property
@@ -270,7 +318,8 @@ class MLP:
 
     def __repr__(self):
         sizes = " -> ".join(str(s) for s in self.layer_sizes)
-        return f"MLP({sizes}, activation={self.activation!r}, dtype={self.dtype.name})"
+        extra = "" if self.objective == "cross_entropy" else f", objective={self.objective!r}"
+        return f"MLP({sizes}, activation={self.activation!r}, dtype={self.dtype.name}{extra})"
 
     # ------------------------------------------------------------------- forward
     def _forward(self, X):
@@ -286,7 +335,7 @@ class MLP:
         return activations
 
     def forward(self, X):
-        """Logits of the network.
+        """Outputs of the network: logits of a classifier, predictions of a regressor.
 
         Parameters
         ----------
@@ -294,7 +343,7 @@ class MLP:
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
+        ndarray of shape (n_samples, n_outputs)
         """
         return self._forward(self._check_X(X))[-1]
 
@@ -308,28 +357,39 @@ class MLP:
         return self._forward(self._check_X(X))[1:-1]
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes); rows sum to 1."""
+        """Class probabilities, shape (n_samples, n_classes); rows sum to 1 (classifiers only)."""
+        if self.objective != "cross_entropy":
+            raise TypeError(f"predict_proba needs a classifier (objective='cross_entropy'); this "
+                            f"model has objective={self.objective!r}: use predict")
         return softmax(self.forward(X))
 
     def predict(self, X):
-        """Predicted class indices in ``0 .. n_classes - 1``, shape (n_samples,).
+        """Predicted class indices in ``0 .. n_classes - 1``, shape (n_samples,); for a
+        regressor, the outputs, shape (n_samples, n_outputs).
 
         A model made by :func:`minprune.from_sklearn` keeps scikit-learn's labels in
         ``classes_``: ``model.classes_[model.predict(X)]`` gives them.
         """
+        if self.objective == "squared_error":
+            return self.forward(X)
         return np.argmax(self.forward(X), axis=1)
 
     def score(self, X, y):
-        """Accuracy (fraction in [0, 1]) on `X`, `y`."""
-        X = self._check_X(X)
-        y = check_labels(y, "y", n_samples=X.shape[0], n_classes=self.n_classes)
-        return float(np.mean(np.argmax(self._forward(X)[-1], axis=1) == y))
+        """Accuracy (fraction in [0, 1]) on `X`, `y`; for a regressor, the coefficient of
+        determination R^2 averaged over outputs, as scikit-learn's ``score``."""
+        X, y = self._check_Xy(X, y)
+        out = self._forward(X)[-1]
+        if self.objective == "cross_entropy":
+            return float(np.mean(np.argmax(out, axis=1) == y))
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(y, out))
 
     def loss(self, X, y):
-        """Mean softmax cross-entropy (nats per sample) on `X`, `y`."""
+        """Mean softmax cross-entropy (nats per sample) on `X`, `y`; for a regressor, half the
+        mean squared error."""
         X, y = self._check_Xy(X, y)
-        logp = log_softmax(self._forward(X)[-1])
-        return float(-np.mean(logp[np.arange(len(y)), y]))
+        return _OBJECTIVE[self.objective](self._forward(X)[-1], y)[0]
 
     # ------------------------------------------------------------------ backward
     def _backward(self, activations, y):
@@ -338,22 +398,13 @@ class MLP:
         Returns
         -------
         loss : float
-            Mean cross-entropy.
+            Mean cross-entropy (half the mean squared error for a regressor).
         grads : list of (dW, db)
             Gradients of the mean loss, already multiplied by the masks.
-        probs : ndarray of shape (n_samples, n_classes)
+        probs : ndarray of shape (n_samples, n_outputs)
+            Class probabilities (a regressor: its outputs).
         """
-        n = len(y)
-        rows = np.arange(n)
-        logits = activations[-1]
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        probs = np.exp(shifted)
-        total = probs.sum(axis=1)
-        loss = float(np.mean(np.log(total) - shifted[rows, y]))
-        probs /= total[:, None]
-        delta = probs.copy()
-        delta[rows, y] -= 1
-        delta /= n
+        loss, delta, probs = _OBJECTIVE[self.objective](activations[-1], y)
         grads = [None] * len(self.layers)
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
@@ -399,8 +450,14 @@ class MLP:
 
     def _check_Xy(self, X, y):
         X = self._check_X(X)
-        y = check_labels(y, "y", n_samples=X.shape[0], n_classes=self.n_classes)
-        return X, y
+        return X, self._check_y(y, "y", X.shape[0])
+
+    def _check_y(self, y, name, n_samples):
+        """Class indices for a classifier; (n_samples, n_outputs) real targets for a regressor."""
+        if self.objective == "squared_error":
+            return check_targets(y, name, n_samples=n_samples, n_outputs=self.n_outputs,
+                                 dtype=self.dtype)
+        return check_labels(y, name, n_samples=n_samples, n_classes=self.n_classes)
 
 
 def layer_names(model):
@@ -427,7 +484,7 @@ def _check_dtype(dtype):
                     f"names), got {_describe(dtype)}")
 
 
-def _check_layer_sizes(layer_sizes):
+def _check_layer_sizes(layer_sizes, objective="cross_entropy"):
     # An ordered sequence: a set or a dict would give the layers in an arbitrary order.
     if isinstance(layer_sizes, (str, bytes)) or not (
             isinstance(layer_sizes, Sequence)
@@ -437,7 +494,7 @@ def _check_layer_sizes(layer_sizes):
     sizes = [check_int(s, f"layer_sizes[{i}]", minimum=1) for i, s in enumerate(layer_sizes)]
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes must hold at least [n_features, n_classes], got {sizes}")
-    if sizes[-1] < 2:
+    if sizes[-1] < 2 and objective == "cross_entropy":
         raise ValueError(f"layer_sizes[-1] (the number of classes) must be >= 2, got {sizes[-1]}")
     return sizes
 

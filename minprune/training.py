@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_features, check_int, check_labels, check_seed
+from ._validation import check_features, check_int, check_seed
 from .lr_schedule import check_lr_schedule, lr_factor
 from .metrics import sparsity
-from .model import MLP, log_softmax
+from .model import _OBJECTIVE, MLP
 from .optim import make_optimizer
 
 # BLAS threads used inside ``fit``. The matrices of a small MLP are too small for a
@@ -42,9 +42,11 @@ class History:
     loss : list of float
         Mean training cross-entropy over the epoch's mini-batches.
     accuracy : list of float
-        Training accuracy of the mini-batch predictions made during the epoch.
+        Training accuracy of the mini-batch predictions made during the epoch
+        (empty for a regressor, ``objective="squared_error"``).
     val_loss, val_accuracy : list of float
-        On ``validation_data`` at the end of each epoch (empty without it).
+        On ``validation_data`` at the end of each epoch (empty without it;
+        ``val_accuracy`` also empty for a regressor).
     sparsity : list of float
         Fraction of weights pruned at the end of each epoch.
     """
@@ -192,7 +194,8 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
         Trained in place; its masks are honoured (pruned weights stay 0.0).
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
-        Integer labels in ``0 .. n_classes - 1``.
+        Integer labels in ``0 .. n_classes - 1``; for a regressor, real targets
+        of shape (n_samples,) or (n_samples, n_outputs).
     epochs : int
         Passes over the data, >= 1.
     batch_size : int
@@ -253,7 +256,7 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     if not isinstance(model, MLP):
         raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
     X = check_features(X, "X", n_features=model.n_features, dtype=model.dtype)
-    y = check_labels(y, "y", n_samples=X.shape[0], n_classes=model.n_classes)
+    y = model._check_y(y, "y", X.shape[0])
     epochs = check_int(epochs, "epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     opt = make_optimizer(optimizer, lr, weight_decay)
@@ -264,8 +267,7 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
                             f"{type(validation_data).__name__}")
         X_val = check_features(validation_data[0], "validation_data[0]",
                                n_features=model.n_features, dtype=model.dtype)
-        y_val = check_labels(validation_data[1], "validation_data[1]", n_samples=X_val.shape[0],
-                             n_classes=model.n_classes)
+        y_val = model._check_y(validation_data[1], "validation_data[1]", X_val.shape[0])
         validation_data = (X_val, y_val)
     if not isinstance(callbacks, (list, tuple)):
         raise TypeError(f"callbacks must be a list or tuple of minprune.Callback objects "
@@ -284,6 +286,11 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     if teacher is not None:
         from .distill import Distillation
 
+        if model.objective != "cross_entropy":
+            raise ValueError(f"teacher distils class probabilities, so model must be a "
+                             f"classifier (objective='cross_entropy'), got "
+                             f"objective={model.objective!r}")
+
         distill = Distillation(teacher, model, X, temperature, distill_weight)
 
     base_lr = opt.lr
@@ -301,6 +308,7 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
     n = X.shape[0]
     steps_per_epoch = -(-n // batch_size)
     history = History()
+    classify = model.objective == "cross_entropy"  # a regressor has no accuracy
     state = TrainState(model, opt, epochs, steps_per_epoch, history, rng)
     model.apply_masks()
     base_lr = opt.lr
@@ -338,17 +346,19 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
             state.step += 1
             state.batch_loss = loss
             loss_sum += loss * len(yb)
-            correct += int(np.count_nonzero(probs.argmax(axis=1) == yb))
+            if classify:
+                correct += int(np.count_nonzero(probs.argmax(axis=1) == yb))
             for cb in callbacks:
                 cb.on_batch_end(state)
         history.loss.append(loss_sum / n)
-        history.accuracy.append(correct / n)
+        if classify:
+            history.accuracy.append(correct / n)
         if validation_data is not None:
             X_val, y_val = validation_data
-            logits = model._forward(X_val)[-1]
-            history.val_accuracy.append(float(np.mean(logits.argmax(axis=1) == y_val)))
-            logp = log_softmax(logits)[np.arange(len(y_val)), y_val]
-            history.val_loss.append(float(-np.mean(logp)))
+            val_loss, _, out = _OBJECTIVE[model.objective](model._forward(X_val)[-1], y_val)
+            if classify:
+                history.val_accuracy.append(float(np.mean(out.argmax(axis=1) == y_val)))
+            history.val_loss.append(val_loss)
         history.sparsity.append(sparsity(model))
         if progress:
             epoch_iter.set_postfix(loss=f"{history.loss[-1]:.4f}")

@@ -156,11 +156,10 @@ def test_refusals(digits):
         minprune.from_sklearn(MLPClassifier())  # NotFittedError is a ValueError
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=5).fit(digits.X_train, digits.y_train)
         multilabel = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5).fit(
             digits.X_train, np.stack([digits.y_train > 4, digits.y_train % 2 == 0], axis=1))
-    with pytest.raises(TypeError, match="clf must be .*MLPClassifier, got MLPRegressor"):
-        minprune.from_sklearn(reg)
+    with pytest.raises(TypeError, match="clf must be .*MLPClassifier or MLPRegressor, got str"):
+        minprune.from_sklearn("clf")
     with pytest.raises(TypeError, match="clf"):
         minprune.from_sklearn("clf")
     with pytest.raises(ValueError, match="out_activation_='logistic' with 2 outputs"):
@@ -179,3 +178,55 @@ def test_refusals(digits):
     model.layers[0].activation = "tanh"
     with pytest.raises(ValueError, match="activation"):
         minprune.to_sklearn(model)
+
+
+# ------------------------------------------------------------------- MLPRegressor
+def fitted_regressor(X, Y, activation="relu", hidden=(16, 8), dtype=np.float64):
+    reg = MLPRegressor(hidden_layer_sizes=hidden, activation=activation, max_iter=40,
+                       random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return reg.fit(X.astype(dtype), Y)
+
+
+@pytest.mark.parametrize("activation", SK_ACTIVATIONS)
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_regressor_same_predictions_both_ways(digits, activation, n_outputs):
+    rng = np.random.default_rng(0)
+    mix = rng.normal(size=(64, n_outputs))
+    Y = digits.X_train @ mix / 8
+    reg = fitted_regressor(digits.X_train, Y[:, 0] if n_outputs == 1 else Y, activation)
+    model = minprune.from_sklearn(reg)
+    assert model.objective == "squared_error" and model.layer_sizes == [64, 16, 8, n_outputs]
+    assert not hasattr(model, "classes_")
+    expected = reg.predict(digits.X_test).reshape(len(digits.X_test), n_outputs)
+    np.testing.assert_allclose(model.predict(digits.X_test), expected, atol=1e-5)
+    back = minprune.to_sklearn(model)
+    assert type(back) is MLPRegressor and back.out_activation_ == "identity"
+    np.testing.assert_allclose(back.predict(digits.X_test), reg.predict(digits.X_test), atol=1e-5)
+    assert back.predict(digits.X_test).shape == reg.predict(digits.X_test).shape
+    y_true = Y[:, 0] if n_outputs == 1 else Y
+    assert model.score(digits.X_train, y_true) == pytest.approx(
+        reg.score(digits.X_train, y_true), abs=1e-6)
+
+
+def test_pruned_regressor_to_sklearn_keeps_zeros_and_trains_on():
+    rng = np.random.default_rng(2)
+    model = minprune.MLP([5, 7, 2], seed=0, objective="squared_error")
+    model.layers[0].mask = rng.random((5, 7)) > 0.5
+    X = rng.normal(size=(40, 5)).astype(np.float32)
+    reg = minprune.to_sklearn(model)
+    np.testing.assert_allclose(reg.predict(X), model.predict(X), atol=1e-5)
+    assert np.all(reg.coefs_[0][~model.layers[0].mask] == 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.partial_fit(X, model.predict(X))
+
+
+def test_regressor_with_another_loss_is_refused(digits):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = MLPRegressor(hidden_layer_sizes=(4,), loss="poisson", max_iter=5).fit(
+            digits.X_train, digits.y_train + 1.0)
+    with pytest.raises(ValueError, match="loss='squared_error'.*got loss='poisson'"):
+        minprune.from_sklearn(reg)

@@ -247,3 +247,17 @@ def test_flipped_compression_method_is_caught(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="not a valid minprune model file.*not supported"):
         minprune.load(path)
+
+
+def test_a_regressor_round_trips_with_its_objective(tmp_path):
+    rng = np.random.default_rng(0)
+    model = minprune.MLP([3, 5, 1], seed=0, objective="squared_error")
+    model.layers[0].mask = rng.random((3, 5)) > 0.5
+    path = tmp_path / "reg.npz"
+    minprune.save(model, path)
+    back = minprune.load(path)
+    assert back.objective == "squared_error" and back.layer_sizes == [3, 5, 1]
+    X = rng.normal(size=(4, 3))
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+    minprune.save(minprune.MLP([3, 2]), tmp_path / "clf.npz")
+    assert "objective" not in np.load(tmp_path / "clf.npz").files  # classifier files unchanged

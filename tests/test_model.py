@@ -419,3 +419,73 @@ def test_masks_edited_in_place_and_copies_keep_working():
     assert np.all(model.layers[0].W[0] == 0.0)
     clone = model.copy()
     assert clone.layers[0].mask is not mask and np.array_equal(clone.layers[0].mask, mask)
+
+
+# ------------------------------------------------------------ squared error (regression)
+@pytest.mark.parametrize("masked", [False, True], ids=["dense", "masked"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_squared_error_gradients_match_central_differences(activation, masked, n_outputs):
+    rng = np.random.default_rng(4)
+    model = minprune.MLP([4, 5, 3, n_outputs], activation=activation, seed=2, dtype=np.float64,
+                         objective="squared_error")
+    for layer in model.layers:
+        layer.b[...] = rng.normal(scale=0.3, size=layer.b.shape)
+        if masked:
+            layer.mask = rng.random(layer.W.shape) > 0.4
+            layer.bias_mask = rng.random(layer.b.shape) > 0.3
+    X, Y = rng.normal(size=(7, 4)), rng.normal(size=(7, n_outputs))
+    loss, grads = model.gradients(X, Y)
+    assert loss == pytest.approx(model.loss(X, Y), rel=1e-12)
+    for layer, (dW, db) in zip(model.layers, grads):
+        for param, analytic, mask in ((layer.W, dW, layer.mask), (layer.b, db, layer.bias_mask)):
+            numeric = numeric_gradient(model, X, Y, param)
+            np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+            assert np.all(analytic[~mask] == 0.0)
+
+
+def test_squared_error_is_scikit_learns_loss_and_r2():
+    from sklearn.metrics import r2_score
+    from sklearn.neural_network._base import squared_loss
+
+    rng = np.random.default_rng(0)
+    model = minprune.MLP([3, 6, 2], seed=0, dtype=np.float64, objective="squared_error")
+    X, Y = rng.normal(size=(20, 3)), rng.normal(size=(20, 2))
+    out = model.predict(X)
+    assert out.shape == (20, 2) and np.array_equal(out, model.forward(X))
+    assert model.loss(X, Y) == pytest.approx(squared_loss(Y, out), rel=1e-12)
+    assert model.score(X, Y) == pytest.approx(r2_score(Y, out), rel=1e-12)
+    one = minprune.MLP([3, 4, 1], seed=0, objective="squared_error")  # one output is allowed
+    assert one.predict(X).shape == (20, 1) and one.loss(X, Y[:, 0]) == one.loss(X, Y[:, :1])
+    assert "objective='squared_error'" in repr(one) and one.n_outputs == 1
+
+
+def test_fit_trains_a_regressor_and_records_no_accuracy():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(256, 3))
+    Y = np.stack([X[:, 0] - 2 * X[:, 1], np.abs(X[:, 2])], axis=1)
+    model = minprune.MLP([3, 32, 2], seed=0, objective="squared_error")
+    history = minprune.fit(model, X, Y, epochs=40, batch_size=32, lr=0.01, seed=0,
+                           validation_data=(X[:64], Y[:64]))
+    assert history.loss[-1] < history.loss[0] / 10 and history.accuracy == []
+    assert len(history.val_loss) == 40 and history.val_accuracy == []
+    assert model.score(X, Y) > 0.9
+
+
+def test_regressor_refuses_what_only_a_classifier_has_and_bad_targets():
+    model = minprune.MLP([3, 4, 2], objective="squared_error")
+    X = np.zeros((5, 3))
+    with pytest.raises(TypeError, match="predict_proba needs a classifier"):
+        model.predict_proba(X)
+    with pytest.raises(ValueError, match="y must have 2 output column"):
+        model.loss(X, np.zeros(5))
+    with pytest.raises(ValueError, match="y must have one row per sample"):
+        model.loss(X, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="y must be finite"):
+        model.loss(X, np.full((5, 2), np.nan))
+    with pytest.raises(TypeError, match="y must hold numbers"):
+        model.loss(X, np.full((5, 2), "a"))
+    with pytest.raises(ValueError, match="objective must be one of"):
+        minprune.MLP([3, 2], objective="mse")
+    with pytest.raises(ValueError, match="number of classes"):
+        minprune.MLP([3, 1])  # a classifier still needs two outputs

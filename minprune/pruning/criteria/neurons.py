@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...model import _OBJECTIVE
 from .registry import backprop_deltas, register
 
 
@@ -44,11 +45,7 @@ def apoz(model, i, batch):
 
 def _taylor_deltas(model, batch):
     """Gradients of the mean loss at every layer's pre-activation."""
-    y = batch.y
-    probs = batch.backward[2]
-    delta = probs.astype(model.dtype)
-    delta[np.arange(len(y)), y] -= 1
-    delta /= len(y)
+    delta = _OBJECTIVE[model.objective](batch.activations[-1], batch.y)[1]
     return backprop_deltas(model, batch.activations, delta)
 
 

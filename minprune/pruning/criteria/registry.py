@@ -215,6 +215,8 @@ def check_data(model, data, needed_by):
     n_features, n_classes, dtype = ((None, None, np.float64) if model is None else
                                     (model.n_features, model.n_classes, model.dtype))
     X = check_features(data[0], "data[0] (X)", n_features=n_features, dtype=dtype)
+    if model is not None:  # class labels, or a regressor's real targets
+        return X, model._check_y(data[1], "data[1] (y)", X.shape[0])
     y = check_labels(data[1], "data[1] (y)", n_samples=X.shape[0], n_classes=n_classes)
     return X, y
 
@@ -262,6 +264,8 @@ def gauss_newton_diagonal(model, X):
     We avoid the cheaper "empirical Fisher" (mean squared per-sample gradient):
     it uses the observed labels' gradients, which shrink as the model fits the
     data, and is a poor stand-in for curvature (Kunstner et al. 2019).
+    For a regressor (``objective="squared_error"``) the Hessian with respect to
+    the outputs is ``I / n_outputs`` and ``v_c = e_c / sqrt(n_outputs)``.
 
     Parameters
     ----------
@@ -273,18 +277,32 @@ def gauss_newton_diagonal(model, X):
     list of ndarray, one of shape (fan_in, fan_out) per layer (float64, >= 0)
     """
     acts = model._forward(X)
-    logits = acts[-1].astype(np.float64)
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
     squared = [np.zeros((len(X), layer.fan_out)) for layer in model.layers]
-    for c in range(model.n_classes):
-        v = -p.copy()
-        v[:, c] += 1.0
-        v *= np.sqrt(p[:, c:c + 1])
+    for v in _output_hessian_factors(model, acts[-1]):
         for total, d in zip(squared, backprop_deltas(model, acts, v.astype(model.dtype))):
             total += np.square(d, dtype=np.float64)
     n = len(X)
     return [np.square(a.astype(np.float64)).T @ s / n for a, s in zip(acts[:-1], squared)]
+
+
+def _output_hessian_factors(model, outputs):
+    """Vectors ``v_c`` (one per output) with ``sum_c v_c v_c^T`` = the loss Hessian with
+    respect to one sample's outputs, for every sample at once (n_samples, n_outputs)."""
+    k = model.n_outputs
+    if model.objective == "squared_error":  # half the mean over k outputs: H = I / k
+        for c in range(k):
+            v = np.zeros(outputs.shape)
+            v[:, c] = 1.0 / np.sqrt(k)
+            yield v
+        return
+    logits = outputs.astype(np.float64)
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    for c in range(k):
+        v = -p.copy()
+        v[:, c] += 1.0
+        v *= np.sqrt(p[:, c:c + 1])
+        yield v
 
 
 def weight_importance(model, criterion, data=None, seed=None):
