@@ -368,7 +368,7 @@ def test_unfitted_and_wrong_width(small):
                       r"range \[0.0, 1.0\). Got 1.0"),
     ("sparsity", "half", r"'sparsity' parameter .* Got 'half'"),
     ("kind", "channels", r"'kind' parameter .* must be a str among \{.*'neurons'.*\}. Got 'ch"),
-    ("criterion", "l3", r"'criterion' parameter .* Got 'l3'"),
+    ("criterion", 3, r"'criterion' parameter .* an instance of 'str' or None. Got 3"),
     ("scope", "local", r"'scope' parameter"),
     ("schedule", "cubic", r"'schedule' parameter"),
     ("activation", "sigmoid", r"'activation' parameter .*'logistic'.* Got 'sigmoid'"),
@@ -396,6 +396,8 @@ def test_bad_parameters_fail_at_fit_naming_them(small, param, value, match):
     (dict(hidden_layer_sizes=()), "hidden_layer_sizes must hold at least one layer"),
     (dict(hidden_layer_sizes=(8, 0)), r"hidden_layer_sizes\[1\] must be an integer >= 1, got 0"),
     (dict(criterion="l2"), "criterion must be None or one of .* kind='weights', got 'l2'"),
+    (dict(criterion="l3", kind="neurons"), r"criterion must be None or one of \['activation', "
+                                           r"'apoz', 'l1', 'l2', .* kind='neurons', got 'l3'"),
     (dict(kind="neurons", schedule="gradual"), "schedule='gradual' prunes weights only"),
     (dict(schedule="gradual", finetune_max_iter=1), "needs finetune_max_iter >= 2"),
     (dict(schedule="iterative", n_rounds=4, finetune_max_iter=3),
