@@ -489,3 +489,5 @@ def test_regressor_refuses_what_only_a_classifier_has_and_bad_targets():
         minprune.MLP([3, 2], objective="mse")
     with pytest.raises(ValueError, match="number of classes"):
         minprune.MLP([3, 1])  # a classifier still needs two outputs
+    with pytest.raises(ValueError, match="teacher distils class probabilities.*'squared_error'"):
+        minprune.fit(model, X, np.zeros((5, 2)), epochs=1, teacher=minprune.MLP([3, 4, 2]))
