@@ -32,8 +32,8 @@ refuses before it touches the disk:
   learn.)
 * Weights and biases that exist (mask True) are finite.
 * A pruned weight or bias is exactly 0.0. ``save`` writes masked positions as
-  0.0 whatever the model holds there (values under a False mask never reach an
-  output); ``load`` *repairs* a file in which they are not (an older or
+  0.0 whatever the model holds there (a value left under a False mask by a hand
+  edit is not part of the model: ``apply_masks`` would zero it); ``load`` *repairs* a file in which they are not (an older or
   hand-made file), sets them to 0.0 and says so with a ``UserWarning``.
 
 Loading never executes code: it reads the zip directory first (members
@@ -360,7 +360,7 @@ def load(path):
     -----
     UserWarning
         When weights or biases under a False mask were not 0.0: they are set
-        to 0.0 (the model's outputs do not change).
+        to 0.0, which is what the masks say they are.
     """
     path = _check_path(path)
     if path.is_dir():
@@ -370,8 +370,8 @@ def load(path):
     arrays, repaired = _read_npz(path, f"{path} is not a valid minprune model file", repair=True)
     if repaired:
         warnings.warn(f"{path}: {repaired} weight(s) or bias(es) under a False mask were not "
-                      f"0.0 and were set to 0.0 (a pruned weight is exactly 0.0; the model's "
-                      f"outputs do not change)", UserWarning, stacklevel=2)
+                      f"0.0 and were set to 0.0 (a pruned weight is exactly 0.0, as its mask "
+                      f"says)", UserWarning, stacklevel=2)
     return _build(arrays)
 
 
