@@ -107,10 +107,15 @@ def _check_out(out, force):
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out must be a folder, got the file {str(out)!r}")
+    # The tour replaces only regular files, never what a link points to, never a folder.
     links = [name for name in OUTPUTS if (out / name).is_symlink()]
-    if links:  # the tour replaces only real files it made, never what a link points to
+    if links:
         raise ValueError(f"out folder {str(out)!r} holds symbolic links where the tour writes "
                          f"({', '.join(links)}); remove them or choose another folder")
+    folders = [name for name in OUTPUTS if (out / name).is_dir()]
+    if folders:
+        raise ValueError(f"out folder {str(out)!r} holds folders where the tour writes files "
+                         f"({', '.join(folders)}); move them or choose another folder")
     if out.is_dir() and not (out / MARKER).exists():
         foreign = sorted(p.name for p in out.iterdir())
         if foreign and not force:

@@ -44,6 +44,16 @@ def test_a_symlink_in_the_tour_folder_is_refused_before_anything_runs(tmp_path, 
     assert victim.read_text() == "precious" and (out / name).is_symlink()
 
 
+def test_a_folder_where_the_tour_writes_a_file_is_refused_before_anything_runs(tmp_path):
+    out = tmp_path / "tour"
+    (out / "report.json").mkdir(parents=True)
+    (out / MARKER).write_text("made by the tour")
+    with pytest.raises(ValueError, match="holds folders where the tour writes files "
+                                         r"\(report.json\)"):
+        run_tour("digits", out, epochs=1, verbose=False)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "report.json"])
+
+
 def test_a_failed_rewrite_keeps_the_previous_figures_whole(tmp_path, monkeypatch):
     out = tmp_path / "tour"
     out.mkdir()
