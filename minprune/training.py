@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import check_features, check_int, check_seed
+from .distill import Distillation, check_distillation
 from .lr_schedule import check_lr_schedule, lr_factor
 from .metrics import sparsity
 from .model import _OBJECTIVE, MLP
@@ -282,15 +283,13 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     lr_schedule = check_lr_schedule(lr_schedule)
+    check_distillation(temperature, distill_weight)  # a bad value is an error, teacher or not
     distill = None
     if teacher is not None:
-        from .distill import Distillation
-
         if model.objective != "cross_entropy":
             raise ValueError(f"teacher distils class probabilities, so model must be a "
                              f"classifier (objective='cross_entropy'), got "
                              f"objective={model.objective!r}")
-
         distill = Distillation(teacher, model, X, temperature, distill_weight)
 
     base_lr = opt.lr

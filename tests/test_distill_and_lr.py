@@ -85,11 +85,12 @@ def test_fit_with_a_teacher_trains_on_the_distillation_loss(moons):
     ({"lr_schedule": lambda e, n: float("nan")}, ValueError, "lr_schedule returned nan"),
 ])
 def test_bad_teacher_and_schedule_arguments(moons, kwargs, exc, what):
-    kwargs = dict(kwargs)
-    if "temperature" in kwargs or "distill_weight" in kwargs:
-        kwargs["teacher"] = mp.MLP([2, 4, 2])
     with pytest.raises(exc, match=what):
         mp.fit(mp.MLP([2, 4, 2]), moons.X_train, moons.y_train, epochs=1, **kwargs)
+    if "temperature" in kwargs or "distill_weight" in kwargs:  # with a teacher too
+        with pytest.raises(exc, match=what):
+            mp.fit(mp.MLP([2, 4, 2]), moons.X_train, moons.y_train, epochs=1,
+                   teacher=mp.MLP([2, 4, 2]), **kwargs)
 
 
 def test_lr_schedules_by_hand():
