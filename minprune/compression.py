@@ -306,6 +306,10 @@ def compress(model, *, clusters=16, data=None, finetune_epochs=0, lr=1e-4, batch
     CompressedMLP
     """
     check_model(model)
+    if model.objective != "cross_entropy":
+        raise ValueError(f"model must be a classifier (objective='cross_entropy') to be "
+                         f"compressed: the stages are checked by accuracy and agreement of "
+                         f"predicted classes; got objective={model.objective!r}")
     finetune_epochs = check_int(finetune_epochs, "finetune_epochs", minimum=0)
     if data is not None:
         X_train, y_train, X_test, y_test = check_dataset(data)

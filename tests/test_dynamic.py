@@ -141,3 +141,14 @@ def test_movement_pruning_scores_and_schedule(moons):
     assert mv.steps[0] == 0 and mv.steps[-1] == 60
     with pytest.raises(ValueError, match="begin_step"):
         mp.MovementPruning(0.5, initial_sparsity=0.1)
+
+
+def test_rigl_and_compress_need_a_classifier():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    reg = mp.MLP([3, 8, 1], objective="squared_error", seed=0)
+    with pytest.raises(ValueError, match="classifier"):
+        mp.fit(reg, X, y, epochs=1, callbacks=[mp.RigL(0.5)])
+    mp.fit(reg, X, y, epochs=1, callbacks=[mp.SET(0.5, update_every=1)])   # SET: any objective
+    with pytest.raises(ValueError, match="classifier"):
+        mp.compress(reg)

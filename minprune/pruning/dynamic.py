@@ -287,6 +287,13 @@ class RigL(_DropAndGrow):
 
     name = "RigL"
 
+    def on_train_begin(self, state):
+        if state.model.objective != "cross_entropy":
+            raise ValueError(f"RigL grows by the gradient of the cross-entropy, so the model must "
+                             f"be a classifier (objective='cross_entropy'), got "
+                             f"objective={state.model.objective!r}; SET works for any objective")
+        super().on_train_begin(state)
+
     def _grow_scores(self, state, model):
         X, y = state.batch
         return [np.abs(g) for g in dense_weight_gradients(model, X, y)]
