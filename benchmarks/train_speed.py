@@ -26,7 +26,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import minprune
-import minprune.training
+import minprune.blas
 from minprune.datasets import load_digits, load_mnist1d
 
 HIDDEN = (256, 256)
@@ -123,7 +123,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads for both (default 1)")
     args = parser.parse_args(argv)
     # fit() sets its own BLAS limit (one thread by default), inside the one below.
-    minprune.training.BLAS_THREADS = args.threads
+    minprune.blas.BLAS_THREADS = args.threads
 
     with threadpool_limits(limits=args.threads):
         print(f"BLAS threads: {args.threads}; cores: {os.cpu_count()}; load average "

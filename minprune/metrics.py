@@ -25,8 +25,7 @@ from ._table import html_table, text_table
 from ._validation import _describe, check_choice, check_float, check_int
 from .model import check_model, layer_names
 from .pruning.criteria import check_data, weight_importance
-from .pruning.history import commit_masks
-from .pruning.rules import select_lowest
+from .pruning.rules import rank_order
 from .pruning.units import live_units
 
 
@@ -324,7 +323,8 @@ def sensitivity_scan(model, data, sparsities, criterion="magnitude", *, seed=0):
 
     For layer i and target s, a copy of `model` has ``round(s * layer_size)``
     of layer i's weights pruned in total (the lowest-scoring live ones by
-    `criterion`, ties as in :func:`~minprune.pruning.rules.select_lowest`),
+    `criterion`, ties as in :func:`~minprune.pruning.rules.select_lowest`; each layer is
+    sorted once, for all targets),
     the other layers untouched; no fine-tuning. Scores are computed once, on
     the model as given.
 
@@ -361,13 +361,14 @@ def sensitivity_scan(model, data, sparsities, criterion="magnitude", *, seed=0):
     for i, layer in enumerate(base.layers):
         live = layer.mask
         size = live.size
+        order = rank_order(scores[i], eligible=live)  # one sort per layer serves every target
         for j, s in enumerate(targets):
             k = int(round(s * size)) - (size - int(np.count_nonzero(live)))
             trial = base.copy()
             if k > 0:  # k <= 0: the layer is already at least that sparse
-                masks = [lay.mask for lay in trial.layers]
-                masks[i] = live & ~select_lowest(scores[i], k, eligible=live)
-                commit_masks(trial, masks, label=f"sensitivity {layer_names(base)[i]} {s:g}")
+                pruned = live.copy()
+                pruned.flat[order[:k]] = False  # the k lowest live ones, as select_lowest
+                trial.layers[i].mask = pruned  # zeros those weights; a throw-away copy: no history
             accuracy[i, j] = trial.score(X, y)
             achieved[i, j] = 1 - np.count_nonzero(trial.layers[i].mask) / size if size else 0.0
     return SensitivityScan(targets, layer_names(base), accuracy, achieved, baseline, criterion)

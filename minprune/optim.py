@@ -2,10 +2,10 @@
 
 An optimizer's ``step(model, grads)`` takes the gradients from
 ``MLP.gradients`` / ``MLP._backward`` (one ``(dW, db)`` pair per layer) and
-updates ``W`` and ``b``. After every step, masked weights are written back as
-exact zeros and the optimizer state (momentum, Adam moments) at masked
-positions is cleared, so a pruned weight stays 0.0 whatever the step does and
-comes back from zero if a mask is ever restored (rewinding).
+updates ``W`` and ``b``. A pruned weight stays exactly 0.0 whatever the step
+does, and its optimizer state (momentum, Adam moments) stays zero, so it comes
+back from zero if a mask is ever restored (rewinding). How that is kept cheaply
+is explained in :func:`hold_pruned_at_zero`.
 
 Weight decay is L2 regularisation added to the gradient (``g + weight_decay * W``),
 the convention of ``torch.optim.SGD`` and ``torch.optim.Adam``.
@@ -35,6 +35,7 @@ class Optimizer:
         self.lr = check_float(lr, "lr", low=0.0)
         self.weight_decay = check_float(weight_decay, "weight_decay", low=0.0, low_inclusive=True)
         self.state = None
+        self._masks_seen = None  # see hold_pruned_at_zero
         self.t = 0
         self._model = None  # weak reference to the model the state belongs to
 
@@ -45,7 +46,7 @@ class Optimizer:
 
     def reset(self):
         """Forget the state: the next step starts like a new optimizer's first."""
-        self.state, self.t, self._model = None, 0, None
+        self.state, self.t, self._model, self._masks_seen = None, 0, None, None
 
     def __getstate__(self):  # copies and pickles (joblib) do not carry the binding
         state = self.__dict__.copy()
@@ -55,7 +56,7 @@ class Optimizer:
     def _init_state(self, model):
         raise NotImplementedError
 
-    def _update(self, param, grad, state, mask):
+    def _update(self, param, grad, state):
         raise NotImplementedError
 
     def step(self, model, grads):
@@ -72,13 +73,18 @@ class Optimizer:
             # Another model (or new shapes): fresh moments and a fresh step count, so
             # Adam's bias correction starts again with them.
             self.state = self._init_state(model)
+            self._masks_seen = None
             self.t = 0
             self._model = weakref.ref(model)
+        if self._masks_seen is None or len(self._masks_seen) != len(model.layers):
+            self._masks_seen = [[None, None] for _ in model.layers]
         self.t += 1
-        for layer, (dW, db), (sW, sb) in zip(model.layers, grads, self.state):
-            pruned = layer.is_pruned()
-            self._update(layer.W, dW, sW, layer.mask if pruned else None)
-            self._update(layer.b, db, sb, layer.bias_mask if pruned else None)
+        for layer, (dW, db), (sW, sb), seen in zip(model.layers, grads, self.state,
+                                                    self._masks_seen):
+            seen[0] = hold_pruned_at_zero(layer.W, dW, sW, layer.mask, seen[0])
+            seen[1] = hold_pruned_at_zero(layer.b, db, sb, layer.bias_mask, seen[1])
+            self._update(layer.W, dW, sW)
+            self._update(layer.b, db, sb)
 
     def _needs_new_state(self, model):
         return self.state is None or self.model is not model or len(self.state) != len(
@@ -113,20 +119,16 @@ class SGD(Optimizer):
     def _init_state(self, model):
         return [((np.zeros_like(layer.W),), (np.zeros_like(layer.b),)) for layer in model.layers]
 
-    def _update(self, param, grad, state, mask):
+    def _update(self, param, grad, state):
         self._decay(param, grad)
         if self.momentum:
             (v,) = state
             v *= self.momentum
             v += grad
-            if mask is not None:
-                v *= mask
             np.multiply(v, self.lr, out=grad)  # grad is scratch; v must keep its scale
         else:
             grad *= self.lr
         param -= grad
-        if mask is not None:
-            param *= mask
 
     def __repr__(self):
         return f"SGD(lr={self.lr:g}, momentum={self.momentum:g}, weight_decay={self.weight_decay:g})"
@@ -191,7 +193,7 @@ class Adam(Optimizer):
         self._eps_hat = self.eps / root
         super().step(model, grads)
 
-    def _update(self, param, grad, state, mask):
+    def _update(self, param, grad, state):
         m, v = state  # m~ and v~, see step
         self._decay(param, grad)
         m *= self.beta1
@@ -199,21 +201,55 @@ class Adam(Optimizer):
         grad *= grad
         v *= self.beta2
         v += grad
-        if mask is not None:
-            m *= mask
-            v *= mask
         # grad is scratch from here: the step m~ / (sqrt(v~) + eps~), scaled.
         np.sqrt(v, out=grad)
         grad += self._eps_hat
         np.divide(m, grad, out=grad)
         grad *= self._step_size
         param -= grad
-        if mask is not None:
-            param *= mask
 
     def __repr__(self):
         return (f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, "
                 f"eps={self.eps:g}, weight_decay={self.weight_decay:g})")
+
+
+def hold_pruned_at_zero(param, grad, state, mask, seen):
+    """Prepare one parameter for an update that must leave its pruned entries at 0.0.
+
+    The gradient is zeroed where `mask` is False. Where the parameter and its
+    optimizer state are zero as well, every update here (SGD with or without
+    momentum, Adam, weight decay) then leaves them at zero: the new moment is a
+    decayed zero plus a zero gradient, and the step is zero. So the parameter
+    and the state only need clearing when the mask changed since the last step
+    (a pruning step, or a mask edited in place by a callback). Comparing the mask
+    with the one seen then costs one pass over bools; clearing on every step would
+    cost three over floats on each pruned matrix.
+
+    Parameters
+    ----------
+    param : ndarray
+        ``W`` or ``b``, updated next.
+    grad : ndarray, same shape
+        Its gradient, zeroed in place where `mask` is False.
+    state : tuple of ndarray, same shape
+        The optimizer's state for `param` (momentum; Adam's two moments).
+    mask : bool ndarray, same shape
+    seen : bool ndarray or None
+        The mask at the previous step (None: nothing pruned then, or no step yet).
+
+    Returns
+    -------
+    bool ndarray or None
+        What to pass as `seen` next time.
+    """
+    if mask.all():
+        return None
+    grad *= mask
+    if seen is not None and np.array_equal(mask, seen):
+        return seen
+    for array in (param, *state):
+        np.copyto(array, 0, where=~mask)
+    return mask.copy()
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}

@@ -164,22 +164,42 @@ def test_gradients_match_central_differences(activation, masked):
     for layer, (dW, db) in zip(model.layers, grads):
         for param, analytic, mask in ((layer.W, dW, layer.mask), (layer.b, db, layer.bias_mask)):
             numeric = numeric_gradient(model, X, y, param)
-            np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+            # A pruned weight is a 0.0 held by the mask (model.py's invariant): nudging it
+            # does change the loss, but its gradient is masked, so it never moves.
+            np.testing.assert_allclose(analytic[mask], numeric[mask], rtol=1e-5, atol=1e-8)
             assert np.all(analytic[~mask] == 0.0)  # a pruned weight gets no gradient
 
 
-def test_forward_honours_a_mask_edited_in_place_without_apply():
+def test_a_pruned_weight_is_zero_in_W_and_forward_uses_W_as_it_is():
+    # model.py's invariant: W holds 0.0 wherever the mask is False, so forward needs no
+    # W * mask. Assigning a mask zeros W at once; an in-place edit takes effect at
+    # apply_masks() (or at the start of fit).
     rng = np.random.default_rng(0)
     model = minprune.MLP([3, 4, 2], seed=0)
     X = rng.normal(size=(5, 3)).astype(np.float32)
-    model.layers[0].mask[1, :] = False  # no apply_masks: W still holds the old values
-    expected = softmax(np.maximum(X @ (model.layers[0].W * model.layers[0].mask), 0)
-                       @ model.layers[1].W)
+    W0 = model.layers[0].W.copy()
+    mask = np.ones((3, 4), dtype=bool)
+    mask[1, :] = False
+    model.layers[0].mask = mask  # assignment: the pruned row is zeroed now
+    assert np.all(model.layers[0].W[1, :] == 0.0)
+    np.testing.assert_array_equal(model.layers[0].W[mask], W0[mask])
+    expected = softmax(np.maximum(X @ (W0 * mask), 0) @ model.layers[1].W)
     np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-5)
-    model.layers[0].W[1, :] = 1e6  # a pruned weight's value must not matter
+    model.layers[0].mask[2, :] = False  # in place: W still holds the old values ...
+    assert np.all(model.layers[0].W[2, :] != 0.0)
+    model.apply_masks()  # ... until the invariant is restored
+    mask[2, :] = False
+    expected = softmax(np.maximum(X @ (W0 * mask), 0) @ model.layers[1].W)
     np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-5)
     _, grads = model.gradients(X, [0, 1, 0, 1, 1])
-    assert np.all(grads[0][0][1, :] == 0.0)
+    assert np.all(grads[0][0][1:, :] == 0.0)
+
+
+def test_loading_and_copying_keep_pruned_weights_at_zero(tmp_path):
+    model = minprune.MLP([3, 4, 2], seed=0)
+    model.layers[0].mask[0, :] = False  # in place, W not zeroed yet
+    for other in (model.copy(), minprune.load(minprune.save(model, tmp_path / "m.npz"))):
+        assert np.all(other.layers[0].W[0, :] == 0.0)
 
 
 # ------------------------------------------------------------------------ masks

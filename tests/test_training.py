@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from threadpoolctl import threadpool_info
 
 import minprune
-from minprune import training
+from minprune import blas, training
 from minprune.datasets import load_digits
 from minprune.optim import SGD
 
@@ -169,7 +169,7 @@ def test_blas_threads_none_leaves_blas_alone(monkeypatch):
             seen.extend(blas_threads())
 
     before = blas_threads()
-    monkeypatch.setattr(training, "BLAS_THREADS", None)
+    monkeypatch.setattr(blas, "BLAS_THREADS", None)
     minprune.fit(minprune.MLP([4, 3, 3]), X, y, epochs=1, callbacks=[Probe()])
     assert seen == before
 

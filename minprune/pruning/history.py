@@ -4,7 +4,7 @@ Every pruning step goes through :func:`commit_masks`, which keeps
 ``model.mask_history`` so that entry ``k`` is the state (masks *and* weights)
 the model was in right before step ``k + 1`` began, training in between
 included; the latest entry holds the state right after the latest step (until
-the next step refreshes it). :func:`undo` therefore returns exactly to the
+the next step refreshes it). Entries store what changed (:class:`PruningStep`). :func:`undo` therefore returns exactly to the
 model as it was before the latest step, fine-tuning kept, and
 ``rewind(model, 0)`` to the model before any pruning.
 
@@ -18,12 +18,67 @@ reaches any single event a run kept.
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 
 
-@dataclass
+class _Packed:
+    """A bool array kept in one bit per entry (``np.packbits``): 1/8 of its bytes."""
+
+    __slots__ = ("bits", "shape")
+
+    def __init__(self, mask):
+        self.bits = np.packbits(mask, axis=None)
+        self.shape = mask.shape
+
+    def unpack(self):
+        size = int(np.prod(self.shape))
+        return np.unpackbits(self.bits, count=size).view(bool).reshape(self.shape)
+
+    @property
+    def nbytes(self):
+        return self.bits.nbytes
+
+
+class _Values:
+    """The values of a parameter where its mask was True (the pruned ones are 0.0).
+
+    Never changed after it is made, so history entries whose live values are the
+    same share one (see :func:`_snapshot`).
+    """
+
+    __slots__ = ("where", "values")
+
+    def __init__(self, param, mask):
+        self.where = _Packed(mask)
+        self.values = param[mask]  # a copy
+
+    def dense(self):
+        out = np.zeros(self.where.shape, dtype=self.values.dtype)
+        out[self.where.unpack()] = self.values
+        return out
+
+    def holds(self, param, mask, compare=True):
+        """True if `param` equals these values, bit for bit, wherever `mask` is True.
+
+        Only entries stored here can match (`mask` within the stored one). With
+        ``compare=False`` the values are taken as unchanged (the caller knows).
+        """
+        if param.dtype != self.values.dtype or param.shape != self.where.shape:
+            return False
+        where = self.where.unpack()
+        if np.any(mask & ~where):
+            return False
+        if not compare:
+            return True
+        bits = f"u{param.dtype.itemsize}"  # bits: -0.0 is not 0.0 here, a NaN is itself
+        return np.array_equal(self.values[mask[where]].view(bits), param[mask].view(bits))
+
+    @property
+    def nbytes(self):
+        return self.where.nbytes + self.values.nbytes
+
+
 class PruningStep:
     """One entry of ``model.mask_history``: the model's state at the end of a pruning step.
 
@@ -32,51 +87,115 @@ class PruningStep:
     begins, so it includes any training done in between. Entry 0 (``"initial"``)
     is the state right before the first step.
 
+    An entry stores what changed, not copies: masks as bits, and the weights'
+    live values, shared with the previous entry when no training happened in
+    between (pruning alone only adds zeros). Five pruning calls in a row then
+    cost about one copy of the weights plus 1/32 of it per mask, where full
+    copies cost six copies plus six masks. The arrays below are rebuilt on access.
+
     Attributes
     ----------
     label : str
         What was done, e.g. ``"weights magnitude/global amount=0.5"``.
     masks, bias_masks : list of bool ndarray
-        Copies of every layer's ``mask`` and ``bias_mask``.
+        Every layer's ``mask`` and ``bias_mask``.
     weights, biases : list of ndarray
-        Copies of every layer's ``W`` and ``b``.
+        Every layer's ``W`` and ``b`` (0.0 where masked).
     group : object or None
         Shared by the entries of one pruning action made of several events (a
         ``GradualPruning`` run); :func:`undo` undoes them together.
+    nbytes : int
+        Memory this entry holds, counting values it shares with other entries.
     """
 
-    label: str
-    masks: list
-    bias_masks: list
-    weights: list
-    biases: list
-    group: object = None
+    def __init__(self, label, masks, bias_masks, weights, biases, group=None):
+        self.label = label
+        self.group = group
+        self._masks = masks  # list of _Packed
+        self._bias_masks = bias_masks
+        self._weights = weights  # list of _Values
+        self._biases = biases
+
+    @property
+    def masks(self):
+        return [m.unpack() for m in self._masks]
+
+    @property
+    def bias_masks(self):
+        return [m.unpack() for m in self._bias_masks]
+
+    @property
+    def weights(self):
+        return [_masked(v.dense(), m) for v, m in zip(self._weights, self.masks)]
+
+    @property
+    def biases(self):
+        return [_masked(v.dense(), m) for v, m in zip(self._biases, self.bias_masks)]
+
+    @property
+    def shapes(self):
+        """``W.shape`` of every layer."""
+        return [m.shape for m in self._masks]
+
+    @property
+    def nbytes(self):
+        return sum(part.nbytes for part in self._parts())
+
+    def _parts(self):
+        return [*self._masks, *self._bias_masks, *self._weights, *self._biases]
 
     def copy(self):
-        return PruningStep(self.label, [m.copy() for m in self.masks],
-                           [m.copy() for m in self.bias_masks],
-                           [w.copy() for w in self.weights], [b.copy() for b in self.biases],
-                           self.group)
+        # The parts are never changed in place, so a copy may share them.
+        return PruningStep(self.label, list(self._masks), list(self._bias_masks),
+                           list(self._weights), list(self._biases), self.group)
 
     @property
     def sparsity(self):
         """Fraction of weights pruned in this entry (0.0 for a model with no weights)."""
-        total = sum(m.size for m in self.masks)
-        return 1.0 - sum(int(np.count_nonzero(m)) for m in self.masks) / total if total else 0.0
+        masks = self.masks
+        total = sum(m.size for m in masks)
+        return 1.0 - sum(int(np.count_nonzero(m)) for m in masks) / total if total else 0.0
+
+    def __repr__(self):
+        return f"PruningStep({self.label!r}, sparsity={self.sparsity:.4f})"
 
 
-def _snapshot(model, label, group=None):
-    return PruningStep(label, [layer.mask.copy() for layer in model.layers],
-                       [layer.bias_mask.copy() for layer in model.layers],
-                       [layer.W.copy() for layer in model.layers],
-                       [layer.b.copy() for layer in model.layers], group)
+def _masked(param, mask):
+    np.copyto(param, 0, where=~mask)
+    return param
+
+
+def history_nbytes(model):
+    """Bytes held by ``model.mask_history``, each shared part counted once."""
+    parts = {id(part): part for entry in mask_history(model) for part in entry._parts()}
+    return sum(part.nbytes for part in parts.values())
+
+
+def _snapshot(model, label, group=None, like=None, unchanged=False):
+    """A :class:`PruningStep` of `model` now; values equal to those of entry `like` are
+    shared (``unchanged=True``: the values are known not to have changed since `like`
+    was taken, only masks may have closed)."""
+    def values(params, masks, previous):
+        return [old if old is not None and old.holds(p, m, compare=not unchanged)
+                else _Values(p, m) for p, m, old in zip(params, masks, previous)]
+
+    layers = model.layers
+    n = len(layers)
+    same = like is not None and like.shapes == [layer.W.shape for layer in layers]
+    masks = [layer.mask for layer in layers]
+    bias_masks = [layer.bias_mask for layer in layers]
+    return PruningStep(label, [_Packed(m) for m in masks], [_Packed(m) for m in bias_masks],
+                       values([layer.W for layer in layers], masks,
+                              like._weights if same else [None] * n),
+                       values([layer.b for layer in layers], bias_masks,
+                              like._biases if same else [None] * n), group)
 
 
 def _check_shapes(model, entry):
-    if [w.shape for w in entry.weights] != [layer.W.shape for layer in model.layers]:
+    if entry.shapes != [layer.W.shape for layer in model.layers]:
         raise ValueError(f"the model's layer shapes {[layer.W.shape for layer in model.layers]} "
                          f"differ from those recorded in model.mask_history "
-                         f"{[w.shape for w in entry.weights]}; the history belongs to another "
+                         f"{entry.shapes}; the history belongs to another "
                          f"model (clear it with model.mask_history = [])")
 
 
@@ -127,13 +246,13 @@ def commit_masks(model, masks, bias_masks=None, label="masks set"):
         history.append(_snapshot(model, "initial"))
     else:
         _check_shapes(model, history[-1])
-        fresh = _snapshot(model, history[-1].label, history[-1].group)
+        fresh = _snapshot(model, history[-1].label, history[-1].group, like=history[-1])
         history[-1].__dict__.update(fresh.__dict__)  # in place: callers may hold the entry
     for layer, m, bm in zip(layers, masks, bias_masks):
-        layer.mask = np.array(m, dtype=bool, copy=True)
+        layer.mask = np.array(m, dtype=bool, copy=True)  # zeros the weights it prunes
         layer.bias_mask = np.array(bm, dtype=bool, copy=True)
-        layer.apply_mask()
-    history.append(_snapshot(model, label))
+    # since the snapshot above, only zeros were written: what is still live is unchanged
+    history.append(_snapshot(model, label, like=history[-1], unchanged=True))
     return model
 
 
@@ -167,7 +286,7 @@ def rewind(model, step=-2):
     _check_shapes(model, entry)
     for layer, m, bm, w, b in zip(model.layers, entry.masks, entry.bias_masks, entry.weights,
                                   entry.biases):
-        layer.mask, layer.bias_mask = m.copy(), bm.copy()
+        layer.mask, layer.bias_mask = m, bm  # fresh arrays, rebuilt from the entry
         layer.W[...] = w
         layer.b[...] = b
     del history[index + 1:]

@@ -7,6 +7,10 @@ so halves go to the even count); an int prunes exactly that many.
 Ties: entries are ranked by score with a stable sort over their position in
 row-major (C) order, layer after layer, so among equal scores the entry that
 comes first is pruned first. Same model, same amount, same mask, every time.
+Choosing the `k` lowest does not need the full ranking, though: a partition
+finds the k-th smallest score in linear time, everything below it is chosen,
+and of the entries equal to it the first ones by position make up the count
+(:func:`select_lowest`); that is the same set as the stable sort's first `k`.
 :func:`select_by_scope` is the one selection every pruning verb and the
 widgets use.
 
@@ -126,11 +130,33 @@ def select_lowest(scores, k, eligible=None):
     bool ndarray of the shape of `scores`, with exactly `k` True entries.
     """
     scores = np.asarray(scores)
-    order = rank_order(scores, eligible)
-    if k > order.size:
-        raise ValueError(f"cannot select {k} entries, only {order.size} are eligible")
-    out = np.zeros(scores.size, dtype=bool)
-    out[order[:k]] = True
+    flat = scores.ravel()
+    if np.isnan(flat).any():
+        raise ValueError("importance scores contain NaN; check the data and the model's weights")
+    if eligible is None:
+        allowed, pool = None, flat.copy()
+    else:
+        allowed = np.asarray(eligible, dtype=bool).ravel()
+        if allowed.size != flat.size:
+            raise ValueError(f"eligible must hold one entry per score ({flat.size}), "
+                             f"got {allowed.size}")
+        pool = flat[allowed]
+    if k > pool.size:
+        raise ValueError(f"cannot select {k} entries, only {pool.size} are eligible")
+    if k == 0:
+        return np.zeros(scores.shape, dtype=bool)
+    # The k-th smallest eligible score, found by a partition (linear time, no sort):
+    pool.partition(k - 1)
+    kth = pool[k - 1]
+    del pool
+    # every eligible entry below it is chosen; the rest of the k are the first entries
+    # (by position) equal to it, which is where a stable sort would have put them.
+    out = flat < kth
+    ties = flat == kth
+    if allowed is not None:
+        out &= allowed
+        ties &= allowed
+    out[np.flatnonzero(ties)[:k - np.count_nonzero(out)]] = True
     return out.reshape(scores.shape)
 
 
@@ -230,14 +256,10 @@ def layer_collapse_guard(masks, scores, min_density):
     list of bool ndarray
         True where a weight may be pruned.
     """
-    eligible = []
-    for m, s, keep in zip(masks, scores, _guard_floor(masks, min_density)):
-        order = rank_order(s, eligible=m)
-        e = m.ravel().copy()
-        if keep:
-            e[order[len(order) - keep:]] = False
-        eligible.append(e.reshape(m.shape))
-    return eligible
+    # The `keep` best of a layer's n live weights are those the stable order ranks
+    # last, so the eligible ones are its n - keep lowest.
+    return [select_lowest(s, int(np.count_nonzero(m)) - keep, eligible=m)
+            for m, s, keep in zip(masks, scores, _guard_floor(masks, min_density))]
 
 
 def max_sparsity(model, scope="global", min_density=MIN_DENSITY):

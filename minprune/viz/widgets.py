@@ -159,16 +159,11 @@ class _Lab:
         return self._rankings[key]
 
     def prune(self, kind, criterion, scope, amount):
-        from threadpoolctl import threadpool_limits
-
         t0 = time.perf_counter()
         masks, bias, note = self.ranking(kind, criterion, scope).masks(amount)
         model = self.base.copy()
         commit_masks(model, masks, bias, label=f"{kind} {criterion}/{scope} amount={amount!r}")
-        # Matrices this small multiply faster on one thread, and a busy machine then
-        # cannot stall the slider waiting for BLAS threads.
-        with threadpool_limits(limits=1, user_api="blas"):
-            acc = model.score(self.X_test, self.y_test)
+        acc = model.score(self.X_test, self.y_test)  # on one BLAS thread (minprune.blas)
         return PruneState(kind, criterion, scope, amount, model, acc, sparsity(model), note=note,
                           seconds=time.perf_counter() - t0)
 
