@@ -9,6 +9,9 @@ the ``mnist1d`` package (and cached on disk), moons is drawn on the fly.
 """
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import math
 import numbers
 import os
 from collections.abc import Sequence
@@ -115,11 +118,77 @@ def _check_seed_int(seed):
 
 
 def _split(X, y, test_size, seed):
-    from sklearn.model_selection import train_test_split
+    train, test = _stratified_split(y, test_size, seed)
+    return _standardised(X[train], y[train], X[test], y[test])
 
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, stratify=y, random_state=seed)
-    return _standardised(X_train, y_train, X_test, y_test)
+
+# Importing anything from scikit-learn imports scipy.stats and pandas too (1.4-1.9 s per
+# process, about half of a notebook's first cell), so the digits loader reads the file
+# scikit-learn ships and splits it without importing scikit-learn, with the same result
+# bit for bit (tests/test_datasets.py compares both ways).
+def _stratified_split(y, test_size, seed):
+    """Train and test indices of ``train_test_split(..., stratify=y, random_state=seed)``.
+
+    scikit-learn's ``StratifiedShuffleSplit`` rule, drawn from the same legacy
+    ``np.random.RandomState(seed)`` in the same order: each class gives the train
+    part its share of ``n_train`` rounded down, the leftover places go to the
+    classes with the largest remainders (ties drawn at random), the test part is
+    shared out the same way among what is left; each class is shuffled and cut,
+    and both parts are shuffled.
+
+    Parameters
+    ----------
+    y : int ndarray of shape (n_samples,)
+    test_size : float in (0, 1)
+    seed : int
+
+    Returns
+    -------
+    train, test : int ndarray
+        Indices into `y`.
+    """
+    n_test = math.ceil(test_size * len(y))
+    n_train = len(y) - n_test
+    classes, y_index, counts = np.unique(y, return_inverse=True, return_counts=True)
+    if counts.min() < 2 or min(n_train, n_test) < len(classes):
+        raise ValueError(f"test_size={test_size!r} cannot split {len(y)} samples of "
+                         f"{len(classes)} classes (smallest class: {counts.min()}) so that both "
+                         f"parts hold every class")
+    by_class = np.split(np.argsort(y_index, kind="stable"), np.cumsum(counts)[:-1])
+    rng = np.random.RandomState(seed)  # scikit-learn's generator for an int random_state
+    n_train_of = _share_out(counts, n_train, rng)
+    n_test_of = _share_out(counts - n_train_of, n_test, rng)
+    train, test = [], []
+    for members, count, a, b in zip(by_class, counts, n_train_of, n_test_of):
+        shuffled = members[rng.permutation(count)]
+        train.extend(shuffled[:a])
+        test.extend(shuffled[a:a + b])
+    return rng.permutation(train), rng.permutation(test)
+
+
+def _share_out(counts, n_draws, rng):
+    """`n_draws` places shared among classes in proportion to `counts`, as integers: the
+    shares rounded down, then one more for the largest remainders (ties: random)."""
+    exact = counts / counts.sum() * n_draws
+    shares = np.floor(exact)
+    missing = int(n_draws - shares.sum())
+    remainder = exact - shares
+    for value in np.unique(remainder)[::-1]:
+        if missing <= 0:
+            break
+        (tied,) = np.nonzero(remainder == value)
+        take = min(len(tied), missing)
+        shares[rng.choice(tied, size=take, replace=False)] += 1
+        missing -= take
+    return shares.astype(int)
+
+
+def _sklearn_data_file(name):
+    """Path of a data file shipped in ``sklearn/datasets/data``, found without importing it."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("scikit-learn is not installed: pip install scikit-learn")
+    return Path(spec.submodule_search_locations[0]) / "datasets" / "data" / name
 
 
 def load_digits(seed=0, test_size=0.2):
@@ -138,12 +207,12 @@ def load_digits(seed=0, test_size=0.2):
         With the default ``test_size``: 1437 training and 360 test samples,
         64 standardised float32 features.
     """
-    from sklearn.datasets import load_digits as _sklearn_digits
-
     seed = _check_seed_int(seed)
     test_size = check_float(test_size, "test_size", low=0.0, high=1.0, high_inclusive=False)
-    digits = _sklearn_digits()
-    return _split(digits.data, digits.target, test_size, seed)
+    # the arrays of sklearn.datasets.load_digits(): 64 pixels then the label, per row
+    with gzip.open(_sklearn_data_file("digits.csv.gz"), "rt", encoding="utf-8") as f:
+        table = np.loadtxt(f, delimiter=",")
+    return _split(table[:, :-1], table[:, -1].astype(int), test_size, seed)
 
 
 def load_moons(n_samples=400, noise=0.2, seed=0, test_size=0.25):

@@ -34,6 +34,44 @@ def test_digits():
     assert np.abs(train_share - test_share).max() < 1 / len(ds.y_test) + 1e-9
 
 
+@pytest.mark.parametrize("seed, test_size", [(0, 0.2), (1, 0.2), (7, 0.33), (3, 0.5), (11, 0.07)])
+def test_digits_equal_scikit_learns_loader_and_stratified_split_bit_for_bit(seed, test_size):
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = sklearn_digits()
+    X_train, X_test, y_train, y_test = train_test_split(
+        digits.data, digits.target, test_size=test_size, stratify=digits.target,
+        random_state=seed)
+    want = datasets._standardised(X_train, y_train, X_test, y_test)
+    got = load_digits(seed=seed, test_size=test_size)
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_stratified_split_equals_scikit_learns_on_small_uneven_classes():
+    from sklearn.model_selection import train_test_split
+
+    rng = np.random.default_rng(0)
+    for trial in range(40):
+        y = np.repeat(np.arange(4), rng.integers(2, 9, size=4))  # uneven classes: ties to break
+        test_size = float(rng.uniform(0.3, 0.6))
+        want = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y,
+                                random_state=trial)
+        for a, b in zip(datasets._stratified_split(y, test_size, trial), want):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_loading_digits_does_not_import_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys, minprune.datasets as d; d.load_digits(); "
+            "print(sorted(m for m in ('sklearn', 'scipy', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_digits_split_follows_seed_and_test_size():
     a, b, c = load_digits(seed=1), load_digits(seed=1), load_digits(seed=2)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
