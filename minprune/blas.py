@@ -10,7 +10,14 @@ forward pass at width 1024 then slows by 2x to 100x (measured on a 2-core machin
 """
 from __future__ import annotations
 
+import contextlib
+
 BLAS_THREADS = 1
+
+# OpenBLAS (numpy's BLAS) computes a matrix product of fewer multiply-adds than this on
+# one thread whatever the setting (its GEMM threshold, 65536 x 4); below it, setting and
+# restoring the limit would cost ~3 us for nothing (a batch-1 pass at width 256 takes ~30).
+ONE_THREAD_BELOW = 2 ** 18
 
 _DEFAULT = object()
 _libraries = None
@@ -61,3 +68,12 @@ class blas_threads:
         for lib, n in reversed(self._restore):
             lib.set_num_threads(n)
         return False
+
+
+def blas_threads_for(multiply_adds):
+    """:class:`blas_threads` for work whose largest matrix product has `multiply_adds`
+    (``n_samples * fan_in * fan_out``), or nothing when BLAS runs that on one thread anyway."""
+    return blas_threads() if multiply_adds >= ONE_THREAD_BELOW else _UNCHANGED
+
+
+_UNCHANGED = contextlib.nullcontext()
