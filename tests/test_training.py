@@ -333,3 +333,31 @@ def test_check_seed_value_error_for_negative_type_error_for_non_ints():
     g = np.random.default_rng(0)
     assert check_seed(g) is g and check_seed(np.uint8(3)).integers(100) == \
         np.random.default_rng(3).integers(100)
+
+
+def test_notebook_progress_bar_leaves_nothing_that_nbval_compares(monkeypatch):
+    import IPython.display
+
+    from minprune import _progress
+
+    shown = []
+
+    class Handle:
+        def update(self, obj, raw=False):
+            shown.append(("update", obj, raw))
+
+    def fake_display(obj, raw=False, display_id=None):
+        shown.append(("display", obj, raw))
+        return Handle()
+
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    with _progress.Progress(3, "fit", "epoch", "notebook", delay=3600) as bar:
+        bar.update("loss=1")  # a short run: the bar never appears
+    assert shown == []
+    with _progress.Progress(3, "fit", "epoch", "notebook", delay=0.0) as bar:
+        for _ in range(3):
+            bar.update("loss=1")
+        assert bar._widget.children[0].value == 3
+    (kind, bundle, raw), last = shown
+    assert kind == "display" and raw and list(bundle) == ["application/vnd.jupyter.widget-view+json"]
+    assert last == ("update", {}, True)  # replaced by an empty output: same on every run
