@@ -225,7 +225,7 @@ def measure_latency(model, batch_size=1, repeats=50, *, warmup=5, seed=0, thread
     Latency
         ``float(result)`` is the median in seconds.
     """
-    from threadpoolctl import threadpool_limits
+    from .blas import blas_threads
 
     if not (hasattr(model, "_forward") and hasattr(model, "n_features")):
         raise TypeError(f"model must be a minprune.MLP or SparseMLP, got {_describe(model)}")
@@ -241,7 +241,7 @@ def measure_latency(model, batch_size=1, repeats=50, *, warmup=5, seed=0, thread
     X = rng.standard_normal((batch_size, model.n_features)).astype(model.dtype)
     times = np.empty(repeats)
     gc_was_enabled = gc.isenabled()
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with blas_threads(threads, refresh=True):
         for _ in range(warmup):
             model._forward(X)
         gc.disable()
