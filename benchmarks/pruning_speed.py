@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import minprune
-from minprune.pruning import rules as rules_module
+import minprune.metrics as metrics_module
 from minprune.pruning.history import history_nbytes
 from train_speed import cpu_name, have_torch, load
 
@@ -97,19 +97,19 @@ def bench_scan():
     model = minprune.MLP([64, 256, 256, 10], seed=0)
     minprune.fit(model, data.X_train, data.y_train, epochs=3, progress=False)
     sorts = []
-    original = rules_module.rank_order
+    original = metrics_module.rank_order
 
     def counting(scores, eligible=None):
         sorts.append(np.shape(scores))
         return original(scores, eligible)
-    rules_module.rank_order = counting
+    metrics_module.rank_order = counting
     try:
         t0 = time.process_time()
         scan = minprune.sensitivity_scan(model, (data.X_test, data.y_test),
                                          np.linspace(0.1, 0.95, 12))
         seconds = time.process_time() - t0
     finally:
-        rules_module.rank_order = original
+        metrics_module.rank_order = original
     n_layers = len(scan.layer_names)
     print(f"  {n_layers} layers x {len(scan.sparsities)} sparsities: {len(sorts)} sorts "
           f"({len(sorts) / n_layers:.0f} per layer, target 1), {seconds:.2f} s")

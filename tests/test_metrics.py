@@ -209,3 +209,23 @@ def test_a_model_without_weights_has_sparsity_zero_and_still_predicts():
 def test_sparsity_and_report_name_the_model_argument(function, bad):
     with pytest.raises(TypeError, match="model must be a minprune.MLP"):
         function(bad)
+
+
+def test_sensitivity_scan_sorts_each_layer_once(monkeypatch):
+    import minprune.metrics as metrics
+
+    model = minprune.MLP([6, 5, 4, 3], seed=0)
+    data = scan_data(model)
+    sorts = []
+    original = metrics.rank_order
+
+    def counting(scores, eligible=None):
+        sorts.append(np.shape(scores))
+        return original(scores, eligible)
+    monkeypatch.setattr(metrics, "rank_order", counting)
+    scan = minprune.sensitivity_scan(model, data, [0.1, 0.3, 0.5, 0.7, 0.9])
+    assert sorts == [layer.W.shape for layer in model.layers]
+    for i, layer in enumerate(model.layers):  # the same masks as select_lowest per target
+        for j, s in enumerate(scan.sparsities):
+            k = round(s * layer.W.size)
+            assert scan.achieved[i, j] == pytest.approx(k / layer.W.size)

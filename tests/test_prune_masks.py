@@ -199,3 +199,28 @@ def test_rewind_refuses_a_model_whose_shapes_changed():
         minprune.rewind(small, 0)
     with pytest.raises(ValueError, match="layer shapes .* differ"):
         minprune.prune_weights(small, 0.5)  # commit_masks refreshes the latest entry first
+
+
+def test_select_lowest_counts_minus_zero_as_a_tie_with_zero():
+    # the partition compares values (-0.0 == 0.0), as the stable sort does
+    scores = np.array([0.0, -0.0, 1.0, -0.0, 0.0, -1.0])
+    order = rank_order(scores)
+    for k in range(scores.size + 1):
+        assert set(np.flatnonzero(select_lowest(scores, k))) == set(order[:k].tolist())
+
+
+def test_five_pruning_calls_in_a_row_store_about_one_copy_of_the_model():
+    from minprune.pruning.history import history_nbytes
+
+    model = minprune.MLP([30, 40, 40, 5], seed=0)
+    states = []
+    for _ in range(5):
+        states.append([(layer.W.copy(), layer.mask.copy()) for layer in model.layers])
+        minprune.prune_weights(model, 0.5, scope="global")
+    own = sum(layer.W.nbytes + layer.b.nbytes + layer.mask.nbytes + layer.bias_mask.nbytes
+              for layer in model.layers)
+    assert history_nbytes(model) <= 1.5 * own  # full copies: 6 x (weights + masks)
+    for entry, state in zip(minprune.mask_history(model), states):  # and nothing is lost
+        for W, m, (W0, m0) in zip(entry.weights, entry.masks, state):
+            np.testing.assert_array_equal(W, W0)
+            np.testing.assert_array_equal(m, m0)
