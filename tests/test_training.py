@@ -351,13 +351,16 @@ def test_notebook_progress_bar_leaves_nothing_that_nbval_compares(monkeypatch):
         return Handle()
 
     monkeypatch.setattr(IPython.display, "display", fake_display)
+    monkeypatch.setattr(_progress, "_cell", dict(_progress._cell, number="another cell"))
     with _progress.Progress(3, "fit", "epoch", "notebook", delay=3600) as bar:
         bar.update("loss=1")  # a short run: the bar never appears
     assert shown == []
-    with _progress.Progress(3, "fit", "epoch", "notebook", delay=0.0) as bar:
-        for _ in range(3):
-            bar.update("loss=1")
-        assert bar._widget.children[0].value == 3
-    (kind, bundle, raw), last = shown
+    for run in range(2):  # two runs of one cell: one output, shown, emptied, reused
+        with _progress.Progress(3, "fit", "epoch", "notebook", delay=0.0) as bar:
+            for _ in range(3):
+                bar.update("loss=1")
+            assert bar._widget.children[0].value == 3
+    (kind, bundle, raw), emptied, (kind2, bundle2, _), emptied2 = shown
     assert kind == "display" and raw and list(bundle) == ["application/vnd.jupyter.widget-view+json"]
-    assert last == ("update", {}, True)  # replaced by an empty output: same on every run
+    assert kind2 == "update" and list(bundle2) == list(bundle)
+    assert emptied == emptied2 == ("update", {}, True)  # an empty output: same on every run
