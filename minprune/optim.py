@@ -221,9 +221,10 @@ def hold_pruned_at_zero(param, grad, state, mask, seen):
     momentum, Adam, weight decay) then leaves them at zero: the new moment is a
     decayed zero plus a zero gradient, and the step is zero. So the parameter
     and the state only need clearing when the mask changed since the last step
-    (a pruning step, or a mask edited in place by a callback). Comparing the mask
-    with the one seen then costs one pass over bools; clearing on every step would
-    cost three over floats on each pruned matrix.
+    (a pruning step, or a mask edited in place by a callback). Comparing the mask's
+    bytes with those seen then costs a memory compare; clearing on every step would
+    cost three passes over floats on each pruned matrix. The mask is kept as floats
+    too, since multiplying by a bool array converts it on every step.
 
     Parameters
     ----------
@@ -234,22 +235,24 @@ def hold_pruned_at_zero(param, grad, state, mask, seen):
     state : tuple of ndarray, same shape
         The optimizer's state for `param` (momentum; Adam's two moments).
     mask : bool ndarray, same shape
-    seen : bool ndarray or None
-        The mask at the previous step (None: nothing pruned then, or no step yet).
+    seen : tuple (bytes, ndarray) or None
+        The mask at the previous step, as returned then (None: nothing pruned
+        then, or no step yet).
 
     Returns
     -------
-    bool ndarray or None
-        What to pass as `seen` next time.
+    tuple (bytes, ndarray) or None
+        What to pass as `seen` next time: the mask's bytes and the mask as
+        ``grad``'s dtype, or None when nothing is pruned.
     """
     if mask.all():
         return None
-    grad *= mask
-    if seen is not None and np.array_equal(mask, seen):
-        return seen
-    for array in (param, *state):
-        np.copyto(array, 0, where=~mask)
-    return mask.copy()
+    if seen is None or seen[0] != mask.tobytes():
+        for array in (param, *state):
+            np.copyto(array, 0, where=~mask)
+        seen = (mask.tobytes(), mask.astype(grad.dtype))
+    np.multiply(grad, seen[1], out=grad)
+    return seen
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
