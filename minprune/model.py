@@ -10,8 +10,19 @@ in scikit-learn's ``MLPRegressor``. Training lives in :mod:`minprune.training`.
 
 Pruning state is explicit: ``layer.mask`` (bool, ``W.shape``) says which weights
 exist and ``layer.bias_mask`` (bool, ``b.shape``) which units keep their bias.
-Every forward and backward pass multiplies by the masks, and the optimizers
-write exact zeros into pruned positions after each step.
+
+The invariant: **a pruned weight is exactly 0.0 in ``W``** (and a pruned bias in
+``b``). It is kept where values change, never checked on the way through:
+
+- assigning a mask (``layer.mask = m``, loading, ``commit_masks``) zeros ``W`` there;
+- every optimizer step writes exact zeros back and clears the optimizer state there;
+- after editing a mask *in place* (``layer.mask[0, :] = False``) or writing into
+  ``W`` by hand, ``model.apply_masks()`` restores it (``fit`` calls it first).
+
+So ``W`` *is* ``W * mask``, and the forward and backward passes use ``W`` as it is:
+no masked copy per pass, and a masked model runs exactly as fast as a dense one.
+Only the gradient is multiplied by the mask, since a pruned weight's gradient is
+not zero (it says how much the loss would change if the weight came back).
 """
 from __future__ import annotations
 
@@ -19,6 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .blas import blas_threads_for
 from ._validation import (_describe, check_choice, check_features, check_int, check_labels,
                           check_seed, check_targets)
 
@@ -120,7 +132,10 @@ _OBJECTIVE = {"cross_entropy": _cross_entropy, "squared_error": _squared_error}
 
 
 class Dense:
-    """One fully connected layer ``a_out = f(a_in @ (W * mask) + b * bias_mask)``.
+    """One fully connected layer ``a_out = f(a_in @ W + b)``.
+
+    ``W`` holds exact zeros where ``mask`` is False (the invariant of this module),
+    so ``a_in @ W`` already is ``a_in @ (W * mask)``.
 
     Attributes
     ----------
@@ -143,15 +158,16 @@ class Dense:
 
     # The masks are checked when assigned and in ``apply_mask``: a 0/1 int mask would
     # be read as indices by ``W[~mask]`` and a (fan_out,) mask would broadcast, both
-    # silently. The array itself is stored, so in-place edits (``mask[i, :] = False``)
-    # are honoured; they cannot change its dtype or shape.
+    # silently. Assigning a mask zeros the weights it prunes (the invariant). The array
+    # itself is stored, so in-place edits (``mask[i, :] = False``) cannot change its dtype
+    # or shape; they take effect in ``W`` at ``apply_mask`` (``fit`` calls it).
     @property
     def mask(self):
         return self._mask
 
     @mask.setter
     def mask(self, value):
-        self._mask = _check_mask(value, "mask", self.W.shape)
+        self._mask = _zero_where_pruned(self.W, _check_mask(value, "mask", self.W.shape))
 
     @property
     def bias_mask(self):
@@ -159,10 +175,15 @@ class Dense:
 
     @bias_mask.setter
     def bias_mask(self, value):
-        self._bias_mask = _check_mask(value, "bias_mask", self.b.shape)
+        self._bias_mask = _zero_where_pruned(self.b, _check_mask(value, "bias_mask", self.b.shape))
 
-    def _check_masks(self, where="layer"):
+    def _check_masks(self, index=None):
         """Raise if a mask no longer matches ``W`` / ``b`` (e.g. ``W`` was replaced)."""
+        m, bm = self._mask, self._bias_mask
+        if (type(m) is np.ndarray and type(bm) is np.ndarray and m.dtype == bool
+                and bm.dtype == bool and m.shape == self.W.shape and bm.shape == self.b.shape):
+            return  # the common case, checked in a microsecond; the messages below
+        where = "layer" if index is None else f"layers[{index}]"
         _check_mask(self._mask, f"{where}.mask", self.W.shape)
         _check_mask(self._bias_mask, f"{where}.bias_mask", self.b.shape)
 
@@ -178,20 +199,24 @@ class Dense:
         """True when any weight or bias of this layer is masked out."""
         return not (self.mask.all() and self.bias_mask.all())
 
-    def effective_weights(self):
-        """``(W * mask, b * bias_mask)``: the parameters the forward pass uses."""
-        if not self.is_pruned():
-            return self.W, self.b
-        return self.W * self.mask, self.b * self.bias_mask
-
     def apply_mask(self):
         """Write exact zeros into masked positions of ``W`` and ``b`` (in place)."""
         self._check_masks()
-        self.W[~self.mask] = 0
-        self.b[~self.bias_mask] = 0
+        _zero_where_pruned(self.W, self.mask)
+        _zero_where_pruned(self.b, self.bias_mask)
 
     def __repr__(self):
         return f"Dense({self.fan_in} -> {self.fan_out}, {self.activation})"
+
+
+def _zero_where_pruned(param, mask):
+    """Write 0.0 into `param` where `mask` is False and it is not zero yet (a -0.0 is kept,
+    so saving and loading are bit for bit); return `mask`."""
+    if not mask.all():
+        stray = ~mask
+        stray &= param != 0
+        np.copyto(param, 0, where=stray)
+    return mask
 
 
 def _check_mask(value, name, shape):
@@ -327,9 +352,8 @@ class MLP:
         activations = [X]
         a = X
         for layer in self.layers:
-            W, b = layer.effective_weights()
-            z = a @ W
-            z += b
+            z = a @ layer.W  # pruned weights are 0.0 in W: no W * mask needed (module docstring)
+            z += layer.b
             a = _FORWARD[layer.activation](z)
             activations.append(a)
         return activations
@@ -345,7 +369,9 @@ class MLP:
         -------
         ndarray of shape (n_samples, n_outputs)
         """
-        return self._forward(self._check_X(X))[-1]
+        X = self._check_X(X)
+        with self._blas(X):
+            return self._forward(X)[-1]
 
     def hidden_activations(self, X):
         """Outputs of each hidden layer (after the activation).
@@ -354,7 +380,9 @@ class MLP:
         -------
         list of ndarray, one of shape (n_samples, hidden_i) per hidden layer
         """
-        return self._forward(self._check_X(X))[1:-1]
+        X = self._check_X(X)
+        with self._blas(X):
+            return self._forward(X)[1:-1]
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1 (classifiers only)."""
@@ -378,7 +406,8 @@ class MLP:
         """Accuracy (fraction in [0, 1]) on `X`, `y`; for a regressor, the coefficient of
         determination R^2 averaged over outputs, as scikit-learn's ``score``."""
         X, y = self._check_Xy(X, y)
-        out = self._forward(X)[-1]
+        with self._blas(X):
+            out = self._forward(X)[-1]
         if self.objective == "cross_entropy":
             return float(np.mean(np.argmax(out, axis=1) == y))
         from sklearn.metrics import r2_score
@@ -389,18 +418,30 @@ class MLP:
         """Mean softmax cross-entropy (nats per sample) on `X`, `y`; for a regressor, half the
         mean squared error."""
         X, y = self._check_Xy(X, y)
-        return _OBJECTIVE[self.objective](self._forward(X)[-1], y)[0]
+        with self._blas(X):
+            out = self._forward(X)[-1]
+        return _OBJECTIVE[self.objective](out, y)[0]
 
     # ------------------------------------------------------------------ backward
-    def _backward(self, activations, y):
+    def _backward(self, activations, y, mask_grads=True):
         """Loss and gradients from a forward pass; no input checks.
+
+        Parameters
+        ----------
+        activations : list of ndarray
+            From ``_forward``.
+        y : ndarray
+            Checked targets.
+        mask_grads : bool
+            Multiply the gradients by the masks. ``fit`` passes False: its
+            optimizer step zeroes pruned positions anyway, with the same result.
 
         Returns
         -------
         loss : float
             Mean cross-entropy (half the mean squared error for a regressor).
         grads : list of (dW, db)
-            Gradients of the mean loss, already multiplied by the masks.
+            Gradients of the mean loss, multiplied by the masks if `mask_grads`.
         probs : ndarray of shape (n_samples, n_outputs)
             Class probabilities (a regressor: its outputs).
         """
@@ -410,14 +451,12 @@ class MLP:
             layer = self.layers[i]
             dW = activations[i].T @ delta
             db = delta.sum(axis=0)
-            pruned = layer.is_pruned()
-            if pruned:
+            if mask_grads and layer.is_pruned():
                 dW *= layer.mask
                 db *= layer.bias_mask
             grads[i] = (dW, db)
             if i > 0:  # the input layer's delta is never needed
-                W = layer.W * layer.mask if pruned else layer.W
-                delta = delta @ W.T
+                delta = delta @ layer.W.T  # pruned weights are 0.0 in W
                 _BACKWARD[self.layers[i - 1].activation](activations[i], delta)
         return loss, grads, probs
 
@@ -437,15 +476,20 @@ class MLP:
             zero at masked positions.
         """
         X, y = self._check_Xy(X, y)
-        loss, grads, _ = self._backward(self._forward(X), y)
+        with self._blas(X):
+            loss, grads, _ = self._backward(self._forward(X), y)
         return loss, grads
+
+    def _blas(self, X):
+        """The package's BLAS thread policy (:mod:`minprune.blas`) for a pass over `X`."""
+        return blas_threads_for(len(X) * max(layer.W.size for layer in self.layers))
 
     # -------------------------------------------------------------------- checks
     def _check_X(self, X):
         # Every public entry point comes through here: a cheap check (dtype and shape,
         # not values) that no mask was replaced by a wrong one behind the setter's back.
         for i, layer in enumerate(self.layers):
-            layer._check_masks(f"layers[{i}]")
+            layer._check_masks(i)
         return check_features(X, "X", n_features=self.n_features, dtype=self.dtype)
 
     def _check_Xy(self, X, y):

@@ -5,33 +5,24 @@ whose ``on_batch_end`` changes masks every few steps.
 """
 from __future__ import annotations
 
-import contextlib
 import math
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _progress
 from ._validation import check_features, check_int, check_seed
+from .blas import blas_threads
 from .distill import Distillation, check_distillation
 from .lr_schedule import check_lr_schedule, lr_factor
 from .metrics import sparsity
 from .model import _OBJECTIVE, MLP
 from .optim import make_optimizer
 
-# BLAS threads used inside ``fit``. The matrices of a small MLP are too small for a
-# second thread to help, and when another process holds a core, two threads wait on
-# each other and training slows by 2x to 100x (measured on a 2-core machine).
-# Set to None to leave BLAS as it is, or to an int to allow more threads.
-BLAS_THREADS = 1
-
 
 def _blas_limit():
-    if BLAS_THREADS is None:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+    """The package's BLAS policy (:mod:`minprune.blas`), libraries looked up afresh."""
+    return blas_threads(refresh=True)
 
 
 @dataclass
@@ -163,7 +154,8 @@ class TrainState:
     batch : tuple (X_batch, y_batch) or None
         The latest mini-batch.
     grads : list of (dW, db) or None
-        Its gradients, valid in ``on_gradients`` only (the optimizer step overwrites them).
+        Its gradients, zero at pruned positions as :meth:`MLP.gradients` gives them,
+        valid in ``on_gradients`` only (the optimizer step overwrites them).
     """
 
     model: object
@@ -215,8 +207,11 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     callbacks : list or tuple of Callback
         Called in order; pass ``[cb]`` for a single one.
     progress : bool or None
-        Show a tqdm progress bar over epochs. None shows it only when standard
-        error is a terminal, so notebooks and logs stay clean.
+        Show a progress bar over epochs. None shows it in a Jupyter notebook (a
+        widget that appears once the cell has trained for a second and disappears
+        at the end, leaving nothing that nbval compares) and on a terminal (tqdm on
+        standard error), not in logs; True shows it on standard error outside
+        notebooks too.
     lr_schedule : None, "cosine", "step", LRSchedule or callable
         Before every step the optimizer's rate is ``lr * lr_schedule(epoch, epochs)``
         (``epoch`` a float); see :mod:`minprune.lr_schedule`. "cosine" decays to 0
@@ -252,7 +247,8 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
 
     BLAS runs on one thread during ``fit`` (callbacks included), which is the
     fastest and steadiest choice for matrices this small; set
-    ``minprune.training.BLAS_THREADS`` to another int, or None, to change that.
+    ``minprune.blas.BLAS_THREADS`` to another int, or None, to change that
+    (it also governs ``forward``, ``predict`` and ``score``).
     """
     if not isinstance(model, MLP):
         raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
@@ -278,10 +274,11 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must hold minprune.Callback objects, got {type(cb).__name__}")
     if progress is not None and not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True, False or None (on when standard error is a "
-                        f"terminal), got {progress!r}")
-    if progress is None:
-        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+        raise TypeError(f"progress must be True, False or None (on in notebooks and when "
+                        f"standard error is a terminal), got {progress!r}")
+    mode = _progress.where() if progress is None or progress else None
+    if progress and mode is None:
+        mode = "terminal"
     lr_schedule = check_lr_schedule(lr_schedule)
     check_distillation(temperature, distill_weight)  # a bad value is an error, teacher or not
     distill = None
@@ -294,14 +291,14 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
 
     base_lr = opt.lr
     try:
-        with _blas_limit():
+        with _blas_limit(), _progress.Progress(epochs, "fit", "epoch", mode) as bar:
             return _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks,
-                          progress, lr_schedule, distill)
+                          bar, lr_schedule, distill)
     finally:
         opt.lr = base_lr
 
 
-def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks, progress,
+def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks, bar,
            lr_schedule=None, distill=None):
     """The training loop of ``fit``, on checked arguments."""
     n = X.shape[0]
@@ -314,11 +311,10 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
     for cb in callbacks:
         cb.on_train_begin(state)
 
-    epoch_iter = range(epochs)
-    if progress:
-        from tqdm.auto import tqdm
-        epoch_iter = tqdm(epoch_iter, desc="fit", unit="epoch", leave=False)
-    for epoch in epoch_iter:
+    # The optimizer step zeroes the gradient at pruned positions itself; masking it here
+    # too is needed only when a callback reads it (TrainState.grads).
+    mask_grads = bool(callbacks)
+    for epoch in range(epochs):
         state.epoch = epoch
         for cb in callbacks:
             cb.on_epoch_begin(state)
@@ -329,7 +325,7 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
             xb, yb = Xs[start:start + batch_size], ys[start:start + batch_size]
             activations = model._forward(xb)
             if distill is None:
-                loss, grads, probs = model._backward(activations, yb)
+                loss, grads, probs = model._backward(activations, yb, mask_grads=mask_grads)
             else:
                 loss, grads, probs = distill.backward(model, activations, yb,
                                                       order[start:start + batch_size])
@@ -359,8 +355,7 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
                 history.val_accuracy.append(float(np.mean(out.argmax(axis=1) == y_val)))
             history.val_loss.append(val_loss)
         history.sparsity.append(sparsity(model))
-        if progress:
-            epoch_iter.set_postfix(loss=f"{history.loss[-1]:.4f}")
+        bar.update(f"loss={history.loss[-1]:.4f}")
         for cb in callbacks:
             cb.on_epoch_end(state)
         if state.stop:
