@@ -33,7 +33,8 @@ from .optim import SGD, Adam
 from .pruning.criteria import neuron_importance, weight_importance
 from .pruning.history import mask_history, rewind, undo
 from .pruning.neurons import prune_neurons
-from .pruning.oracle import oracle_saliency, rank_criteria
+from .pruning.oracle import oracle_saliency, rank_criteria, rank_methods
+from .pruning.reconstruction import prune_obs, prune_sparsegpt
 from .pruning.rules import max_sparsity
 from .pruning.structured import check_n_m, prune_n_m, shrink, to_sparse
 from .pruning.weights import prune_weights
@@ -79,7 +80,8 @@ __all__ = sorted([
     "lottery_ticket", "FINETUNE_RECIPE", "sparsity", "report", "sensitivity_scan", "measure_latency",
     "max_sparsity", "SET", "RigL", "MovementPruning", "erdos_renyi_densities", "sparse_init",
     "CosineLR", "StepLR", "distillation_gradients", "lr_rewinding", "dense_sparse_dense",
-    "compress", "CompressedMLP", "save_compressed", "load_compressed", *_LAZY]) + [
+    "compress", "CompressedMLP", "save_compressed", "load_compressed",
+    "prune_obs", "prune_sparsegpt", "rank_methods", *_LAZY]) + [
     "datasets", "io", "metrics", "model", "optim", "pruning", "schedules", "training",
     "compression", "distill", "huffman", "lr_schedule", "recipes", *_LAZY_MODULES]
 

@@ -206,7 +206,7 @@ def mask_history(model):
     return model.mask_history
 
 
-def commit_masks(model, masks, bias_masks=None, label="masks set"):
+def commit_masks(model, masks, bias_masks=None, label="masks set", weights=None):
     """Install new masks on `model`, zero the pruned weights, and record the step.
 
     Before the new masks go in, the latest history entry is refreshed with the
@@ -224,6 +224,11 @@ def commit_masks(model, masks, bias_masks=None, label="masks set"):
         One per layer, each of that layer's ``b`` shape. Default: unchanged.
     label : str
         Recorded in the history.
+    weights : list of ndarray, optional
+        New values for every layer's ``W``, installed with the masks, for the
+        methods that also update the weights they keep (OBS, SparseGPT); the
+        history still records the weights as they were before, so
+        :func:`undo` restores them. Default: unchanged.
     """
     layers = model.layers
     if len(masks) != len(layers):
@@ -241,6 +246,14 @@ def commit_masks(model, masks, bias_masks=None, label="masks set"):
         if bm.shape != layer.b.shape or bm.dtype != bool:
             raise ValueError(f"bias_masks[{i}] must be a bool array of shape {layer.b.shape}, "
                              f"got {bm.dtype} array of shape {bm.shape}")
+    if weights is not None:
+        if len(weights) != len(layers):
+            raise ValueError(f"weights must hold one array per layer ({len(layers)}), "
+                             f"got {len(weights)}")
+        for i, (layer, w) in enumerate(zip(layers, weights)):
+            if np.shape(w) != layer.W.shape or not np.isfinite(w).all():
+                raise ValueError(f"weights[{i}] must be a finite array of shape {layer.W.shape}, "
+                                 f"got shape {np.shape(w)}")
     history = mask_history(model)
     if not history:
         history.append(_snapshot(model, "initial"))
@@ -248,11 +261,14 @@ def commit_masks(model, masks, bias_masks=None, label="masks set"):
         _check_shapes(model, history[-1])
         fresh = _snapshot(model, history[-1].label, history[-1].group, like=history[-1])
         history[-1].__dict__.update(fresh.__dict__)  # in place: callers may hold the entry
-    for layer, m, bm in zip(layers, masks, bias_masks):
+    for i, (layer, m, bm) in enumerate(zip(layers, masks, bias_masks)):
+        if weights is not None:
+            layer.W[...] = weights[i]
         layer.mask = np.array(m, dtype=bool, copy=True)  # zeros the weights it prunes
         layer.bias_mask = np.array(bm, dtype=bool, copy=True)
-    # since the snapshot above, only zeros were written: what is still live is unchanged
-    history.append(_snapshot(model, label, like=history[-1], unchanged=True))
+    # since the snapshot above, only zeros were written (unless new weights came in): what
+    # is still live is unchanged
+    history.append(_snapshot(model, label, like=history[-1], unchanged=weights is None))
     return model
 
 

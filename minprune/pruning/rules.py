@@ -15,7 +15,11 @@ and of the entries equal to it the first ones by position make up the count
 widgets use.
 
 Scopes (:data:`SCOPES`): ``"layer"`` applies `amount` to each layer on its own;
-``"global"`` ranks the entries of all layers together.
+``"global"`` ranks the entries of all layers together. Weights have a third
+(:data:`WEIGHT_SCOPES`): ``"output"`` applies `amount` to the incoming weights
+of each output unit (each column of ``W``), so every unit keeps the same
+fraction of its inputs, as Wanda compares them (Sun et al. 2024); ties there go
+to the earlier row.
 
 The layer-collapse guard: a global ranking of weights keeps at least
 ``max(1, ceil(min_density * size))`` weights in every layer (:data:`MIN_DENSITY`
@@ -39,6 +43,9 @@ from ..model import check_model
 
 SCOPES = ("layer", "global")
 """Where `amount` applies: each layer on its own, or one ranking over all layers."""
+
+WEIGHT_SCOPES = SCOPES + ("output",)
+"""The scopes of weight pruning: also each output unit's incoming weights on their own."""
 
 MIN_DENSITY = 0.01
 """Default of the layer-collapse guard: a global weight ranking keeps 1% of every layer."""
@@ -161,21 +168,24 @@ def select_lowest(scores, k, eligible=None):
 
 
 def resolve_counts(amount, available, scope):
-    """How many entries to prune, per layer or in total.
+    """How many entries to prune, per layer, per output unit or in total.
 
     Parameters
     ----------
-    amount : float, int, or (``scope="layer"`` only) a sequence of one per layer
+    amount : float, int, or (``scope="layer"`` or ``"output"``) a sequence of one per layer
         As in :func:`resolve_amount`.
-    available : list of int
-        Entries still unpruned in each layer.
-    scope : {"layer", "global"}
+    available : list of int, or (``scope="output"``) list of int ndarray of shape (fan_out,)
+        Entries still unpruned in each layer (in each column of each layer).
+    scope : {"layer", "global", "output"}
 
     Returns
     -------
-    list of int (``"layer"``: one count per layer) or int (``"global"``: a total)
+    list of int (``"layer"``: one count per layer), list of int ndarray
+    (``"output"``: one count per column of each layer) or int (``"global"``: a total)
     """
     amount = as_scalar(amount)
+    if scope == "output":
+        return _output_counts(amount, available)
     if isinstance(amount, (list, tuple, np.ndarray)):
         if scope != "layer":
             raise TypeError(f"amount may be a sequence (one amount per layer) only with "
@@ -192,8 +202,38 @@ def resolve_counts(amount, available, scope):
     return resolve_amount(amount, sum(available))
 
 
+def _output_counts(amount, available):
+    """Counts per column for ``scope="output"``: `amount` of each column's unpruned weights."""
+    sequence = isinstance(amount, (list, tuple, np.ndarray))
+    if sequence and len(amount) != len(available):
+        raise ValueError(f"amount must hold one amount per layer ({len(available)}), "
+                         f"got {len(amount)}")
+    per_layer = [as_scalar(a) for a in amount] if sequence else [amount] * len(available)
+    counts = []
+    for i, (a, live) in enumerate(zip(per_layer, available)):
+        live = np.asarray(live, dtype=np.int64)
+        fewest = int(live.min()) if live.size else 0
+        # the same checks as any amount: an int may not exceed the fewest live inputs of a unit
+        resolve_amount(a, fewest, name=(f"amount[{i}]" if sequence else "amount")
+                       + f" (per output unit of layers[{i}], the fewest unpruned inputs: {fewest})")
+        counts.append(np.full(live.shape, int(a)) if isinstance(a, numbers.Integral)
+                      else np.round(float(a) * live).astype(np.int64))  # half to even, as round
+    return counts
+
+
+def _select_per_column(scores, counts, eligible):
+    """The ``counts[j]`` lowest-scoring eligible entries of every column j (ties: earlier row)."""
+    scores = np.asarray(scores)
+    if np.isnan(scores).any():
+        raise ValueError("importance scores contain NaN; check the data and the model's weights")
+    ranked = np.argsort(np.where(eligible, scores, np.inf), axis=0, kind="stable")
+    rank = np.empty_like(ranked)
+    np.put_along_axis(rank, ranked, np.arange(scores.shape[0])[:, None], axis=0)
+    return (rank < counts[None, :]) & eligible
+
+
 def select_by_scope(scores, eligible, counts, *, amount=None, guard=None):
-    """Which entries to prune: the lowest scores per layer, or over all layers at once.
+    """Which entries to prune: the lowest scores per layer, per output unit, or over all layers.
 
     Parameters
     ----------
@@ -202,9 +242,10 @@ def select_by_scope(scores, eligible, counts, *, amount=None, guard=None):
     eligible : list of bool ndarray
         Entries that may be pruned, same shapes (the still-unpruned ones, less any
         a guard protects).
-    counts : list of int or int
-        From :func:`resolve_counts`: per layer, or one total for a global ranking
-        (ties across layers: earlier layer first).
+    counts : list of int, list of int ndarray, or int
+        From :func:`resolve_counts`: per layer, per column of each layer
+        (``scope="output"``), or one total for a global ranking (ties across
+        layers: earlier layer first).
     amount : optional
         The caller's `amount`, quoted in the error below.
     guard : str, optional
@@ -217,7 +258,8 @@ def select_by_scope(scores, eligible, counts, *, amount=None, guard=None):
         True where an entry is chosen, one per layer.
     """
     if isinstance(counts, list):
-        return [select_lowest(s, c, eligible=e) for s, c, e in zip(scores, counts, eligible)]
+        return [_select_per_column(s, c, e) if np.ndim(c) else select_lowest(s, c, eligible=e)
+                for s, c, e in zip(scores, counts, eligible)]
     n_eligible = sum(int(np.count_nonzero(e)) for e in eligible)
     if counts > n_eligible:
         raise ValueError(f"amount={amount!r} asks for {counts} entries, but only {n_eligible} "

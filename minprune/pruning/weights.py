@@ -17,8 +17,8 @@ from .._validation import check_choice, check_float
 from ..model import check_model
 from .criteria import lookup, weight_importance
 from .history import commit_masks
-from .rules import (MIN_DENSITY, SCOPES, as_scalar, layer_collapse_guard, resolve_counts,
-                    select_by_scope)
+from .rules import (MIN_DENSITY, WEIGHT_SCOPES, as_scalar, layer_collapse_guard,
+                    resolve_counts, select_by_scope)
 
 
 @dataclass
@@ -143,12 +143,16 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
     criterion : str
         A weight criterion of the registry (``minprune.pruning.criteria.describe("weights")``
         lists them); lowest score pruned first.
-    scope : {"layer", "global"}
+    scope : {"layer", "global", "output"}
         ``"layer"``: `amount` applies to each layer, the output layer included
         (torch's ``l1_unstructured`` on each layer). ``"global"``: one ranking
         over every weight of every layer (torch's ``global_unstructured``).
+        ``"output"``: `amount` applies to each output unit's incoming weights
+        (each column of every ``W``) on their own, so every unit keeps the same
+        fraction of its inputs, as Wanda compares them (Sun et al. 2024).
     data : tuple (X, y), optional
-        A batch for the criteria that need data (``taylor``, ``snip``, ``obd``, ...).
+        A batch for the criteria that need data (``taylor``, ``snip``, ``obd``, ...);
+        ``wanda`` needs inputs only, so calibration inputs ``X`` alone will do.
     seed : int, np.random.Generator or None
         For ``criterion="random"``.
     min_density : float in [0, 1), default 0.01
@@ -176,7 +180,7 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
         When the guard leaves fewer prunable weights than `amount` asks for;
         :func:`~minprune.pruning.rules.max_sparsity` tells the highest sparsity it allows.
     """
-    check_choice(scope, "scope", SCOPES)
+    check_choice(scope, "scope", WEIGHT_SCOPES)
     lookup("weights", criterion)
     min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
                               high_inclusive=False)
@@ -185,6 +189,8 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
     masks = [layer.mask for layer in model.layers]
     available = [int(np.count_nonzero(m)) for m in masks]
     # resolve the amount before any (possibly costly) scoring, so bad input fails fast
+    if scope == "output":
+        available = [m.sum(axis=0) for m in masks]
     counts = resolve_counts(amount, available, scope)
     if isinstance(amount, (list, tuple, np.ndarray)):
         amount = [as_scalar(a) for a in amount]

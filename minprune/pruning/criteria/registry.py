@@ -55,6 +55,9 @@ class Criterion:
         One line: what the score measures, with its source.
     score : callable ``score(model, i, batch) -> ndarray``
         Scores of layer ``i``; see the module docstring.
+    needs_labels : bool
+        False for criteria that read the inputs only (calibration data): their
+        `data` may be ``X`` alone, and ``batch.y`` is None unless given.
     """
 
     name: str
@@ -62,12 +65,13 @@ class Criterion:
     needs_data: bool
     doc: str
     score: Callable
+    needs_labels: bool = True
 
 
 _REGISTRY: dict = {}  # (kind, name) -> Criterion, in registration order
 
 
-def register(name, kind, *, needs_data, doc):
+def register(name, kind, *, needs_data, doc, needs_labels=True):
     """Decorator: register ``score(model, i, batch)`` as criterion `name` of `kind`.
 
     Parameters
@@ -78,6 +82,8 @@ def register(name, kind, *, needs_data, doc):
         Whether the score reads ``batch.X`` / ``batch.y`` (then ``data=(X, y)`` is required).
     doc : str
         One line for :func:`describe` and the docs.
+    needs_labels : bool, default True
+        False when the score reads ``batch.X`` only: `data` may then be ``X`` alone.
 
     Returns
     -------
@@ -88,7 +94,8 @@ def register(name, kind, *, needs_data, doc):
         raise ValueError(f"a {kind} criterion named {name!r} is already registered")
 
     def add(score):
-        _REGISTRY[kind, name] = Criterion(name, kind, bool(needs_data), doc, score)
+        _REGISTRY[kind, name] = Criterion(name, kind, bool(needs_data), doc, score,
+                                          bool(needs_labels))
         return score
 
     return add
@@ -117,7 +124,8 @@ def describe(kind=None):
     for k in KINDS if kind is None else (check_choice(kind, "kind", KINDS),):
         lines.append(f"{k} criteria:")
         for c in criteria(k):
-            data = "needs data=(X, y)" if c.needs_data else "no data"
+            data = ("no data" if not c.needs_data else "needs data=(X, y)" if c.needs_labels
+                    else "needs data=X")
             lines.append(f"  {c.name:<11} {data:<18} {c.doc}")
     return "\n".join(lines)
 
@@ -187,7 +195,13 @@ def importance(model, kind, criterion, data=None, seed=None):
     found = lookup(kind, criterion)
     rng = check_seed(seed)  # a bad seed is an error even where it goes unused
     X = y = None
-    if found.needs_data:
+    if found.needs_data and not found.needs_labels and not isinstance(data, (tuple, list)):
+        if data is None:
+            raise ValueError(f"criterion={criterion!r} needs data: inputs X of shape (n_samples, "
+                             f"{model.n_features}) (calibration data, no labels needed) or a "
+                             f"pair (X, y); got data=None")
+        X = check_features(data, "data (X)", n_features=model.n_features, dtype=model.dtype)
+    elif found.needs_data:
         X, y = check_data(model, data, f"criterion={criterion!r}")
     batch = Batch(model, X, y, rng)
     n_layers = len(model.layers) if kind == "weights" else len(model.layers) - 1

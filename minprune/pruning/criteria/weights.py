@@ -52,3 +52,50 @@ def obd(model, i, batch):
     h = batch.memo("gauss-newton diagonal", lambda: gauss_newton_diagonal(model, batch.X))
     layer = model.layers[i]
     return 0.5 * h[i] * np.square(layer.W * layer.mask, dtype=np.float64)
+
+
+@register("wanda", "weights", needs_data=True, needs_labels=False,
+          doc="|w_ij| * ||x_i||_2: magnitude times the norm of the input it reads, on calibration "
+              "inputs; meant with scope='output' (Wanda, Sun et al. 2024)")
+def wanda(model, i, batch):
+    # batch.inputs(i): the layer's inputs on the calibration data, through the model as it is
+    norms = np.linalg.norm(batch.inputs(i).astype(np.float64), axis=0)
+    layer = model.layers[i]
+    return np.abs(layer.W * layer.mask).astype(np.float64) * norms[:, None]
+
+
+@register("lamp", "weights", needs_data=False,
+          doc="w^2 / (sum of w'^2 over this and every larger weight of the layer): magnitude "
+              "rescaled so layers compare in a global ranking (LAMP, Lee et al. 2021)")
+def lamp(model, i, batch):
+    # Within a layer the order is magnitude's (ties by position, the rule of rank_order);
+    # the layer's largest weight scores 1. Pruned weights score 0.
+    layer = model.layers[i]
+    sq = np.square((layer.W * layer.mask).astype(np.float64)).ravel()
+    live = np.flatnonzero(layer.mask.ravel())
+    order = live[np.argsort(sq[live], kind="stable")]
+    tail = np.cumsum(sq[order][::-1])[::-1]  # this weight's square and every larger one's
+    out = np.zeros_like(sq)
+    out[order] = np.divide(sq[order], tail, out=np.zeros_like(tail), where=tail > 0)
+    return out.reshape(layer.W.shape)
+
+
+@register("synflow", "weights", needs_data=False,
+          doc="|w * dR/dw| with R = 1^T |W_L| ... |W_1| 1, the synaptic flow; data-free, meant "
+              "to be iterated at initialisation (SynFlow, Tanaka et al. 2020)")
+def synflow(model, i, batch):
+    # Flow into layer i's inputs (from an all-ones input through the absolute, masked
+    # weights) x |w| x flow from its outputs to the output. Biases and activations are
+    # left out, as in the paper. Float64, no rescaling: one scale must serve every layer.
+    def flows():
+        absW = [np.abs(layer.W * layer.mask).astype(np.float64) for layer in model.layers]
+        into = [np.ones(model.n_features)]
+        for W in absW[:-1]:
+            into.append(into[-1] @ W)
+        out = [np.ones(model.n_classes)]
+        for W in absW[:0:-1]:
+            out.append(W @ out[-1])
+        return absW, into, out[::-1]
+
+    absW, into, out = batch.memo("synaptic flow", flows)
+    return into[i][:, None] * absW[i] * out[i][None, :]
