@@ -260,21 +260,19 @@ class MethodRanking:
     sparsity: dict
     rounds: int
 
-    _HEADERS = ("method", "sparsity", "loss", "increase", "vs greedy oracle")
+    _HEADERS = ("method", "sparsity", "loss", "change from dense", "above the greedy oracle")
 
     def _rows(self):
         rows = [(f"greedy oracle ({self.rounds} rounds)", f"{100 * self.sparsity['oracle']:.1f}%",
-                 f"{self.oracle_loss:.4f}", f"{self.oracle_loss - self.dense_loss:+.4f}", "1.00x")]
-        base = self.oracle_loss - self.dense_loss
+                 f"{self.oracle_loss:.4f}", f"{self.oracle_loss - self.dense_loss:+.4f}", "")]
         for name, loss in self.losses.items():
-            ratio = f"{(loss - self.dense_loss) / base:.2f}x" if base > 0 else ""
             rows.append((name, f"{100 * self.sparsity[name]:.1f}%", f"{loss:.4f}",
-                         f"{loss - self.dense_loss:+.4f}", ratio))
+                         f"{loss - self.dense_loss:+.4f}", f"{loss - self.oracle_loss:+.4f}"))
         return rows
 
     def _title(self):
-        return (f"loss after pruning amount={self.amount!r} with no fine-tuning "
-                f"(dense {self.dense_loss:.4f}); increase relative to the greedy oracle's")
+        return (f"mean loss after pruning amount={self.amount!r} with no fine-tuning "
+                f"(dense {self.dense_loss:.4f} nats)")
 
     def __repr__(self):
         return text_table(self._HEADERS, self._rows(), title=self._title())
