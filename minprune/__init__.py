@@ -34,7 +34,6 @@ from .pruning.criteria import neuron_importance, weight_importance
 from .pruning.history import mask_history, rewind, undo
 from .pruning.neurons import prune_neurons
 from .pruning.oracle import oracle_saliency, rank_criteria, rank_methods
-from .pruning.reconstruction import prune_obs, prune_sparsegpt
 from .pruning.rules import max_sparsity
 from .pruning.structured import check_n_m, prune_n_m, shrink, to_sparse
 from .pruning.weights import prune_weights
@@ -52,6 +51,8 @@ __version__ = "0.1.0"
 # Loaded on first use (they import scikit-learn, matplotlib or ipywidgets):
 # public name -> module that defines it.
 _LAZY = {
+    "prune_obs": "minprune.pruning.reconstruction",  # scipy.linalg: loaded when first used
+    "prune_sparsegpt": "minprune.pruning.reconstruction",
     "from_sklearn": "minprune.sklearn.interop",
     "to_sklearn": "minprune.sklearn.interop",
     "PrunedMLPClassifier": "minprune.sklearn.estimator",
@@ -81,7 +82,7 @@ __all__ = sorted([
     "max_sparsity", "SET", "RigL", "MovementPruning", "erdos_renyi_densities", "sparse_init",
     "CosineLR", "StepLR", "distillation_gradients", "lr_rewinding", "dense_sparse_dense",
     "compress", "CompressedMLP", "save_compressed", "load_compressed",
-    "prune_obs", "prune_sparsegpt", "rank_methods", *_LAZY]) + [
+    "rank_methods", *_LAZY]) + [
     "datasets", "io", "metrics", "model", "optim", "pruning", "schedules", "training",
     "compression", "distill", "huffman", "lr_schedule", "recipes", *_LAZY_MODULES]
 
