@@ -1,4 +1,5 @@
-"""Command line: ``python -m minprune tour`` (also the ``minprune`` console script).
+"""Command line: ``python -m minprune tour|glossary|site DIR|course DIR`` (also the ``minprune``
+console script).
 
 Every failure is one line on standard error and a non-zero exit status (2 for a
 bad argument or an error of the run, 1 for a file the system refused to write,
@@ -70,6 +71,25 @@ def build_parser():
                       help="write beside the files of a non-empty folder the tour did not "
                            "make; files named like the tour's outputs (report.txt, "
                            "report.json, the PNGs) are never overwritten")
+    site = sub.add_parser(
+        "site", help="build the course website (static HTML) from the stored notebook outputs",
+        description="Build the course website into DIR: the course map, every notebook with its "
+                    "stored outputs (nothing is executed), the glossary with hover cards, the FAQ, "
+                    "the history and the README's measured figures. Needs the docs extra: "
+                    "python -m pip install \"minprune[docs]\". Warnings are errors; every link "
+                    "of the result is checked.")
+    site.add_argument("dir", metavar="DIR", help="output folder (new, empty, or an earlier site build)")
+    site.add_argument("--jobs", type=int, default=1, metavar="N", help="Sphinx processes (default: 1)")
+    course = sub.add_parser(
+        "course", help="copy the course notebooks, course map and glossary into a folder",
+        description="Copy the notebooks (with their stored outputs and solutions), the course map "
+                    "and the glossary into DIR, then start with 'jupyter lab DIR'. Run it again "
+                    "after upgrading minprune: files you have not edited are updated, files you "
+                    "edited are kept (and listed).")
+    course.add_argument("dir", metavar="DIR", help="folder for the course (created if missing)")
+    course.add_argument("--replace-edited", action="store_true",
+                        help="also replace files you edited; your version is first renamed to "
+                             "NAME.edited.ipynb (NAME.edited-2.ipynb, ...)")
     glossary = sub.add_parser("glossary", help="print the glossary card of a term, or the FAQ")
     glossary.add_argument("term", nargs="?", help="a term or alias; omit to print the FAQ")
     return parser
@@ -88,6 +108,18 @@ def main(argv=None):
 
             run_tour(args.data, args.out, seed=args.seed, epochs=args.epochs,
                      weight_sparsity=args.sparsity, neuron_fraction=args.neurons, force=args.force)
+        elif args.command == "site":
+            from .site import build_site
+
+            try:
+                print(build_site(args.dir, jobs=args.jobs))
+            except (ImportError, RuntimeError) as exc:
+                print(f"{name}: error: {_flag_names(exc)}", file=sys.stderr)
+                return 2
+        elif args.command == "course":
+            from .course import copy_course
+
+            print(copy_course(args.dir, replace_edited=args.replace_edited))
         else:
             from . import glossary
 
@@ -105,7 +137,9 @@ def main(argv=None):
         print(f"{name}: error: {_flag_names(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
-        where = f"cannot write in --out {args.out!r}: " if args.command == "tour" else ""
+        where = {"tour": f"cannot write in --out {getattr(args, 'out', '')!r}: ",
+                 "site": f"cannot write in {getattr(args, 'dir', '')!r}: ",
+                 "course": f"cannot write in {getattr(args, 'dir', '')!r}: "}.get(args.command, "")
         print(f"{name}: error: {where}{_flag_names(_os_error(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

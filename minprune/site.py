@@ -93,8 +93,6 @@ notebooks/solutions/index
 :maxdepth: 1
 
 glossary/index
-glossary/faq
-glossary/history
 ```
 
 ```{{toctree}}
@@ -252,8 +250,13 @@ def _first_sentence(markdown):
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"\{[a-z]+\}`([^`<]*?)(?:\s*<[^>]*>)?`", r"\1", text)
     text = re.sub(r"[*_`]+", "", " ".join(text.split()))
-    match = re.match(r"(.+?[.!?:])(\s|$)", text)
-    return (match[1] if match else text)[:300].strip()
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    out = ""
+    for sentence in sentences:        # a short lead ("Cell 2: look.") takes the next one along
+        out = f"{out} {sentence}".strip()
+        if len(out) >= 40:
+            break
+    return out[:300].strip()
 
 
 def _drawing_call(source):
