@@ -1,0 +1,122 @@
+"""`minprune course DIR`: the course copied into a learner's folder, from a source checkout and
+from a wheel installed in a fresh virtual environment (the pip user's start, without git)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from minprune.course import MANIFEST, copy_course, course_files
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_copy_keeps_the_repository_layout_so_links_work(tmp_path):
+    report = copy_course(tmp_path / "course")
+    root = tmp_path / "course"
+    assert len(report.copied) == len(course_files()) + 1        # + the README that says where to start
+    assert (root / "notebooks" / "00_what_is_pruning.ipynb").read_bytes() == \
+        (REPO / "notebooks" / "00_what_is_pruning.ipynb").read_bytes()
+    # every relative link of the course map and the notebooks' Markdown lands on a copied file
+    for rel in ("notebooks/README.md", "notebooks/00_what_is_pruning.ipynb"):
+        text = (root / rel).read_text(encoding="utf-8")
+        for target in set(__import__("re").findall(r"\]\((\.\./glossary/[^)#\s]+|\d\d_[^)#\s]+\.ipynb)", text)):
+            assert (root / rel).parent.joinpath(target).resolve().is_file(), (rel, target)
+
+
+def test_rerun_updates_untouched_files_and_keeps_edited_ones(tmp_path):
+    copy_course(tmp_path)
+    mine = tmp_path / "notebooks" / "02_weight_pruning.ipynb"
+    mine.write_text(mine.read_text() + " ")                     # the learner's edit
+    stale = tmp_path / "glossary" / "faq.md"
+    stale.write_text("an older FAQ")                            # an older copy, not edited ...
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    manifest["files"]["glossary/faq.md"] = __import__("hashlib").sha256(b"an older FAQ").hexdigest()
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))      # ... as the manifest records
+
+    report = copy_course(tmp_path)
+    assert report.kept == ["notebooks/02_weight_pruning.ipynb"] and mine.read_text().endswith(" ")
+    assert report.updated == ["glossary/faq.md"]
+    assert stale.read_bytes() == (REPO / "glossary" / "faq.md").read_bytes()
+    assert "--replace-edited" in str(report)
+
+    report = copy_course(tmp_path, replace_edited=True)
+    assert report.replaced == {"notebooks/02_weight_pruning.ipynb":
+                               "notebooks/02_weight_pruning.edited.ipynb"}
+    assert (tmp_path / "notebooks" / "02_weight_pruning.edited.ipynb").read_text().endswith(" ")
+    assert mine.read_bytes() == (REPO / "notebooks" / "02_weight_pruning.ipynb").read_bytes()
+
+
+def test_a_file_that_was_there_before_is_never_overwritten(tmp_path):
+    (tmp_path / "README.md").write_text("my notes")
+    report = copy_course(tmp_path)
+    assert report.kept == ["README.md"] and (tmp_path / "README.md").read_text() == "my notes"
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(TypeError, match="replace_edited must be a bool"):
+        copy_course(tmp_path, replace_edited="yes")
+    (tmp_path / "f").write_text("")
+    with pytest.raises(ValueError, match="must be a folder"):
+        copy_course(tmp_path / "f")
+
+
+def _clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env.update(extra)
+    return env
+
+
+def test_wheel_in_a_fresh_venv_gives_a_course_that_runs(tmp_path):
+    """pip install minprune; minprune course DIR; run notebook 00 there: no git, no checkout."""
+    # Build from a copy: building in the checkout would leave build/ and *.egg-info in it.
+    src = tmp_path / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", ".pytest_cache",
+        "minprune-tour", ".venv"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path / "dist"), str(src)], check=True, env=_clean_env())
+    wheel, = (tmp_path / "dist").glob("minprune-*.whl")
+
+    # The dependencies come from this interpreter's site-packages; minprune only from the wheel.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+                    "--force-reinstall", str(wheel)], check=True, env=_clean_env())
+
+    learner = tmp_path / "pruning"
+    learner.mkdir()
+    done = subprocess.run([str(venv / "bin" / "minprune"), "course", str(learner)], cwd=learner,
+                          env=_clean_env(), capture_output=True, text=True, check=True)
+    assert "copied" in done.stdout
+
+    # Execute notebook 00 in the copied folder with a kernel of the venv's interpreter.
+    kernels = tmp_path / "jupyter" / "kernels" / "wheel"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "minprune wheel", "language": "python"}))
+    run = textwrap.dedent("""
+        import sys, nbformat
+        from nbclient import NotebookClient
+        path = sys.argv[1]
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell("import minprune; print(minprune.__file__)"))
+        NotebookClient(nb, kernel_name="wheel", timeout=600,
+                       resources={"metadata": {"path": sys.argv[2]}}).execute()
+        print(nb.cells[-1].outputs[0]["text"].strip())
+    """)
+    done = subprocess.run(
+        [str(python), "-c", run, str(learner / "notebooks" / "00_what_is_pruning.ipynb"),
+         str(learner / "notebooks")],
+        cwd=learner, capture_output=True, text=True,
+        env=_clean_env(JUPYTER_PATH=str(tmp_path / "jupyter"), MPLBACKEND="Agg",
+                       MINPRUNE_CACHE=str(tmp_path / "cache")))
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported = Path(done.stdout.strip().splitlines()[-1])
+    assert venv in imported.parents, f"the kernel imported minprune from {imported}, not the wheel"
