@@ -29,7 +29,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["course_files", "copy_course", "CopyReport", "source_dirs"]
+__all__ = ["course_files", "copy_course", "CopyReport", "source_dirs", "INSTALL_CELL",
+           "add_install_cells"]
 
 MANIFEST = ".minprune-course.json"
 START = """\
@@ -43,6 +44,57 @@ bottom. The glossary is in [glossary/index.md](glossary/index.md), the FAQ in
 These files were copied by `minprune course` (minprune {version}). Run the command again after
 upgrading minprune: files you have not edited are updated, files you edited are kept.
 """
+
+
+# The first code cell of every notebook. Hosted notebook services (Colab, Kaggle, ...) start
+# without minprune; this installs it there. Wherever minprune is importable (a learner's machine,
+# Binder, the tests) it does nothing and prints nothing, so nbval's comparison is unchanged. The
+# site leaves it out (tag remove-cell).
+INSTALL_CELL = """\
+# On a hosted notebook service (Colab, Kaggle, ...) this installs minprune first.
+# Wherever minprune is already installed (your machine, Binder) it does nothing.
+import importlib.util
+if importlib.util.find_spec("minprune") is None:
+    %pip install --quiet minprune"""
+INSTALL_TAG = "hosted-install"
+
+
+def add_install_cells(paths=None):
+    """Make :data:`INSTALL_CELL` the first code cell of each notebook (idempotent).
+
+    It goes right after the first Markdown cell (the title). A notebook that already has it
+    (found by its tag ``hosted-install``) gets its source brought up to date.
+
+    Parameters
+    ----------
+    paths : iterable of path-like, optional
+        Default: every notebook of the course (``notebooks/NN_*.ipynb`` and solutions).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The notebooks that changed.
+    """
+    if paths is None:
+        paths = [src for rel, src in course_files().items() if rel.endswith(".ipynb")]
+    changed = []
+    for path in map(Path, paths):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = nb["cells"]
+        cell = next((c for c in cells if INSTALL_TAG in c.get("metadata", {}).get("tags", [])), None)
+        if cell is None:
+            cell = {"cell_type": "code", "execution_count": None, "id": INSTALL_TAG,
+                    "metadata": {"tags": [INSTALL_TAG, "remove-cell"]}, "outputs": [], "source": []}
+            at = next((i + 1 for i, c in enumerate(cells) if c["cell_type"] == "markdown"), 0)
+            cells.insert(at, cell)
+        source = INSTALL_CELL.splitlines(keepends=True)
+        if cell["source"] == source and cell["cell_type"] == "code":
+            continue
+        cell["source"] = source
+        text = json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"   # as nbformat writes
+        path.write_text(text, encoding="utf-8")
+        changed.append(path)
+    return changed
 
 
 def source_dirs():

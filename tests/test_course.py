@@ -120,3 +120,56 @@ def test_wheel_in_a_fresh_venv_gives_a_course_that_runs(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     imported = Path(done.stdout.strip().splitlines()[-1])
     assert venv in imported.parents, f"the kernel imported minprune from {imported}, not the wheel"
+
+
+def test_every_notebook_starts_with_the_hosted_install_cell():
+    """The cell that installs minprune on Colab & co. is the first code cell everywhere, and
+    where minprune is importable (the tests) it installs nothing and prints nothing."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    from minprune.course import INSTALL_CELL, INSTALL_TAG
+
+    for rel, path in course_files().items():
+        if not rel.endswith(".ipynb"):
+            continue
+        code = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+        first = code[0]
+        assert "".join(first["source"]) == INSTALL_CELL and INSTALL_TAG in first["metadata"]["tags"], (
+            f"{rel}: its first code cell is not the hosted-install cell; add it with "
+            f"python -c 'from minprune.course import add_install_cells; add_install_cells()'")
+        assert first["outputs"] == [], rel
+
+    calls = []
+
+    class Shell:
+        def run_line_magic(self, *args):
+            calls.append(args)
+
+    exec(TransformerManager().transform_cell(INSTALL_CELL), {"get_ipython": Shell})
+    assert calls == []                                  # minprune is importable here
+    exec(TransformerManager().transform_cell(INSTALL_CELL.replace('"minprune"', '"no_such_pkg_x"')),
+         {"get_ipython": Shell})
+    assert calls == [("pip", "install --quiet minprune")]
+
+
+def test_add_install_cells_is_idempotent(tmp_path):
+    from minprune.course import add_install_cells
+
+    nb = tmp_path / "n.ipynb"
+    shutil.copyfile(REPO / "notebooks" / "00_what_is_pruning.ipynb", nb)
+    assert add_install_cells([nb]) == []                 # already there
+    data = json.loads(nb.read_text())
+    data["cells"] = [c for c in data["cells"] if c.get("id") != "hosted-install"]
+    nb.write_text(json.dumps(data))
+    assert add_install_cells([nb]) == [nb] and add_install_cells([nb]) == []
+    cells = json.loads(nb.read_text())["cells"]
+    assert cells[0]["cell_type"] == "markdown" and cells[1]["id"] == "hosted-install"
+
+
+def test_binder_builds_the_repository_on_a_supported_python():
+    post = REPO / "binder" / "postBuild"
+    assert os.access(post, os.X_OK) and "pip install --no-cache-dir ." in post.read_text()
+    version = (REPO / "binder" / "runtime.txt").read_text().strip().removeprefix("python-")
+    import tomllib
+    needs = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert tuple(map(int, version.split("."))) >= tuple(map(int, needs.removeprefix(">=").split(".")))
