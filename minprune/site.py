@@ -291,6 +291,8 @@ def _stage_notebook(path, stager, download):
     """Prepare a staged notebook for the site (in place): links, figures, widgets, download."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     nb.get("metadata", {}).pop("widgets", None)
+    if not nb["cells"] or nb["cells"][0]["cell_type"] != "markdown":   # room for the download link
+        nb["cells"].insert(0, {"cell_type": "markdown", "id": "download", "metadata": {}, "source": ""})
     previous, missing_alt, figures = "", 0, 0
     for index, cell in enumerate(nb["cells"]):
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
