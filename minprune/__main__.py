@@ -124,7 +124,7 @@ def main(argv=None):
             from . import glossary
 
             print(glossary.faq() if args.term is None else glossary.show(args.term))
-            sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
     except BrokenPipeError:
         # The reader went away (`| head -1`): nothing is wrong with the command. Point
         # standard output at /dev/null so Python's final flush does not complain.
