@@ -66,6 +66,7 @@ __all__ = [
     "faq",
     "lookup",
     "normalize",
+    "notebook_anchors",
     "notebook_headings",
     "notebook_text",
     "parse_entry",
@@ -464,7 +465,12 @@ def normalize(term):
 
 
 def anchor(heading):
-    """Return the anchor Jupyter gives a Markdown heading: spaces -> ``-``, all else kept.
+    """Return the stable anchor of a notebook heading: its :func:`slugify` form.
+
+    Every ``##``/``###`` heading of a course notebook is preceded, in its cell, by an explicit
+    ``<a id="..."></a>`` with this id (see :func:`notebook_anchors`), so links such as the FAQ's
+    land on their section in JupyterLab, VS Code, GitHub and an HTML export alike (each renderer
+    makes its own heading ids, and they disagree).
 
     Parameters
     ----------
@@ -474,9 +480,9 @@ def anchor(heading):
     Returns
     -------
     str
-        e.g. ``"Can pruning be reversed?"`` -> ``"Can-pruning-be-reversed?"``.
+        e.g. ``"Can pruning be reversed?"`` -> ``"can-pruning-be-reversed"``.
     """
-    return heading.strip().replace(" ", "-")
+    return slugify(heading)
 
 
 _ROLE = re.compile(r"\{term\}`([^`]+)`")
@@ -610,6 +616,37 @@ def notebook_headings(path):
             if m:
                 heads.append(m.group(1))
     return heads
+
+
+_EXPLICIT_ANCHOR = re.compile(r'^<a id="([^"]+)"></a>\s*$')
+
+
+def notebook_anchors(path):
+    """Return the explicit anchors of a notebook and the heading each one marks.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        An ``.ipynb`` file.
+
+    Returns
+    -------
+    dict of str to str
+        ``{id: heading text}`` for every ``<a id="id"></a>`` line directly followed by a
+        Markdown heading (a bare anchor maps to ``""``), in order.
+    """
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    found = {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        lines = _cell_source(cell).splitlines()
+        for k, line in enumerate(lines):
+            m = _EXPLICIT_ANCHOR.match(line)
+            if m:
+                nxt = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", lines[k + 1]) if k + 1 < len(lines) else None
+                found[m.group(1)] = nxt.group(1) if nxt else ""
+    return found
 
 
 def _cell_source(cell):
