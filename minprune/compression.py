@@ -170,6 +170,11 @@ class CodedLayer:
         gaps = huffman.decode(self.gaps)
         labels = huffman.decode(self.indices)
         size = self.shape[0] * self.shape[1]
+        # a damaged or hostile gap near 2**63 would overflow the cumulative sum below
+        if gaps.size and (gaps.min() < 0 or gaps.max() >= size):
+            bad = gaps.min() if gaps.min() < 0 else gaps.max()
+            raise ValueError(f"a gap {bad} between kept weights lies outside the {self.shape} "
+                             f"weight matrix")
         positions = np.cumsum(gaps + 1) - 1
         if positions.size != labels.size:
             raise ValueError(f"the layer holds {labels.size} cluster indices but "

@@ -23,7 +23,7 @@ from .pruning.criteria import backprop_deltas
 
 
 def check_teacher(teacher, model):
-    """Return `teacher` if it is an MLP with the student's input and output widths."""
+    """Return `teacher` if it is a classifier MLP with the student's input and output widths."""
     if not isinstance(teacher, MLP):
         raise TypeError(f"teacher must be a minprune.MLP (the trained network to learn from), "
                         f"got {_describe(teacher)}")
@@ -31,6 +31,10 @@ def check_teacher(teacher, model):
         raise ValueError(f"teacher must map the student's {model.n_features} inputs to its "
                          f"{model.n_classes} classes, got a teacher with {teacher.n_features} "
                          f"inputs and {teacher.n_classes} classes")
+    if teacher.objective != "cross_entropy":
+        raise ValueError(f"teacher must be a classifier (objective='cross_entropy'): "
+                         f"distillation learns its class probabilities; got a teacher with "
+                         f"objective={teacher.objective!r}")
     return teacher
 
 

@@ -113,13 +113,29 @@ class HuffmanStream:
 
 
 def encode(values):
-    """Huffman-code `values` (non-negative ints).
+    """Huffman-code `values`: a 1-D array of non-negative integers.
 
     Returns
     -------
     HuffmanStream
+
+    Raises
+    ------
+    TypeError
+        If `values` is not of an integer dtype (a float would be truncated).
+    ValueError
+        If `values` is not 1-D or holds a negative value.
     """
-    values = np.asarray(values, dtype=np.int64).ravel()
+    values = np.asarray(values)
+    if values.size and not (np.issubdtype(values.dtype, np.integer)
+                            or values.dtype == np.bool_):
+        raise TypeError(f"values must be an array of integers to be Huffman-coded, got dtype "
+                        f"{values.dtype}")
+    if values.ndim != 1:
+        raise ValueError(f"values must be 1-D to be Huffman-coded, got shape {values.shape}")
+    if values.dtype == np.uint64 and values.size and values.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"values must fit in int64 to be Huffman-coded, got {values.max()}")
+    values = values.astype(np.int64)
     if values.size and values.min() < 0:
         raise ValueError(f"values must be >= 0 to be Huffman-coded, got {values.min()}")
     symbols, lengths = code_lengths(values)

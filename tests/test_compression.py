@@ -22,6 +22,17 @@ def test_huffman_round_trip_and_length_bound(values):
     assert stream.n_bits / len(values) <= max(entropy, 0) + 1 + 1e-9   # within one bit
 
 
+@pytest.mark.parametrize("values, exc, what", [
+    (np.array([0.0, 1.7, 2.2]), TypeError, "integers.*float64"),
+    ([0.5, 1.0], TypeError, "integers"),
+    (np.arange(6).reshape(2, 3), ValueError, r"1-D.*\(2, 3\)"),
+    (np.int64(3), ValueError, "1-D"),
+])
+def test_huffman_refuses_floats_and_arrays_that_are_not_1d(values, exc, what):
+    with pytest.raises(exc, match=what):
+        huffman.encode(values)
+
+
 def test_huffman_by_hand_and_long_codes():
     symbols, lengths = huffman.code_lengths([0] * 8 + [1] * 4 + [2] * 2 + [3])
     assert lengths.tolist() == [1, 2, 3, 3]
@@ -134,6 +145,17 @@ def test_corrupted_files_give_a_clear_error(pruned, tmp_path, damage, what):
     damage(path)
     with pytest.raises(ValueError, match=what):
         mp.load_compressed(path)
+
+
+def test_a_hostile_gap_near_2_to_the_63_is_refused_before_it_overflows(pruned, tmp_path):
+    model, _ = pruned
+    c = mp.compress(model, clusters=4)
+    layer = c.layers[0]
+    gaps = huffman.decode(layer.gaps)
+    gaps[0] = 2 ** 63 - 1                       # the cumulative sum would wrap to negative
+    layer.gaps = huffman.encode(gaps)
+    with np.errstate(over="raise"), pytest.raises(ValueError, match="gap .* outside"):
+        layer.decode()
 
 
 def _size(path, key):

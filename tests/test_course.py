@@ -71,6 +71,19 @@ def _clean_env(**extra):
     return env
 
 
+def test_the_test_extra_installs_what_the_wheel_build_below_needs():
+    """--no-build-isolation builds with this environment's backend: `pip install -e ".[test]"`
+    must bring it (a fresh Python 3.12+ venv has no setuptools)."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    names = {re.match(r"[A-Za-z0-9_.-]+", r).group().lower()
+             for r in project["project"]["optional-dependencies"]["test"]}
+    for requirement in project["build-system"]["requires"]:
+        assert re.match(r"[A-Za-z0-9_.-]+", requirement).group().lower() in names, requirement
+
+
 def test_wheel_in_a_fresh_venv_gives_a_course_that_runs(tmp_path):
     """pip install minprune; minprune course DIR; run notebook 00 there: no git, no checkout."""
     # Build from a copy: building in the checkout would leave build/ and *.egg-info in it.

@@ -76,6 +76,8 @@ def test_fit_with_a_teacher_trains_on_the_distillation_loss(moons):
     ({"teacher": "model"}, TypeError, "teacher"),
     ({"teacher": mp.MLP([3, 4, 2])}, ValueError, "teacher must map the student's 2 inputs"),
     ({"teacher": mp.MLP([2, 4, 3])}, ValueError, "3 classes"),
+    ({"teacher": mp.MLP([2, 4, 2], objective="squared_error")}, ValueError,
+     "teacher must be a classifier.*objective='squared_error'"),
     ({"temperature": 0.0}, ValueError, "temperature"),
     ({"temperature": -1.0}, ValueError, "temperature"),
     ({"temperature": float("nan")}, ValueError, "temperature"),
