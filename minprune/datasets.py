@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import _describe, check_features, check_float, check_int, check_labels
+from .io import atomic_write
 
 # Bump when the cached MNIST-1D file layout or generation changes; old files are then ignored.
 _MNIST1D_CACHE_VERSION = 1
@@ -301,8 +302,6 @@ def _read_mnist1d_cache(path):
 
 
 def _write_atomically(path, arrays):
-    from .io import atomic_write
-
     path.parent.mkdir(parents=True, exist_ok=True)
     # readers see the old file or the whole new one, never a half
     atomic_write(path, lambda f: np.savez(f, **arrays))
