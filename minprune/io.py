@@ -258,7 +258,7 @@ def _arrays(model):
                                  f"would refuse the file, so nothing was written")
             if _pruned_nonzero(value, mask).any():  # values a mask hides: stored as what they mean
                 arrays[key] = np.where(mask, value, value.dtype.type(0))
-    if hasattr(model, "classes_"):
+    if model.classes_ is not None:
         classes = np.asarray(model.classes_)
         if classes.dtype.kind not in _CLASS_KINDS or classes.shape != (model.n_classes,):
             raise ValueError(f"model.classes_ must be {model.n_classes} numbers or strings to be "
@@ -591,7 +591,4 @@ def _build(arrays):
         W, b, mask, bias_mask = (arrays[k] for k in _layer_keys(i))
         last = i == len(sizes) - 2
         layers.append(Dense(W, b, "identity" if last else activation, mask, bias_mask))
-    model = MLP._from_layers(layers, activation, dtype, objective)
-    if "classes" in arrays:
-        model.classes_ = arrays["classes"]
-    return model
+    return MLP._from_layers(layers, activation, dtype, objective, classes=arrays.get("classes"))

@@ -352,7 +352,7 @@ def sensitivity_scan(model, data, sparsities, criterion="magnitude", *, seed=0):
         raise TypeError(f"criterion must be a string such as 'magnitude', "
                         f"got {_describe(criterion)}")
     base = model.copy()
-    base.__dict__.pop("mask_history", None)  # not needed in the copies; keeps them cheap
+    base.mask_history = []  # not needed in the copies; keeps them cheap
     baseline = base.score(X, y)
     scores = weight_importance(base.copy(), criterion, data=(X, y), seed=seed)
     n_layers = len(base.layers)

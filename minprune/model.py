@@ -257,6 +257,13 @@ class MLP:
     Attributes
     ----------
     layers : list of Dense
+    classes_ : ndarray of shape (n_classes,) or None
+        The labels of the classes, for a model made by :func:`minprune.from_sklearn`
+        or loaded with them (``classes_[predict(X)]`` are the labels); None otherwise,
+        and predictions are the class indices ``0 .. n_classes - 1``.
+    mask_history : list of PruningStep
+        Every pruning step, for :func:`minprune.undo` and :func:`minprune.rewind`
+        (see :mod:`minprune.pruning.history`); empty before any pruning.
     """
 
     def __init__(self, layer_sizes, activation="relu", seed=0, dtype=np.float32,
@@ -266,27 +273,35 @@ class MLP:
         check_choice(activation, "activation", ACTIVATIONS)
         dtype = _check_dtype(dtype)
         rng = check_seed(seed)
-        self.activation = activation
-        self.dtype = dtype
-        self.objective = objective
-        self.layers = []
+        layers = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             last = i == len(sizes) - 2
             W = _init_weights(rng, fan_in, fan_out, activation).astype(dtype)
             b = np.zeros(fan_out, dtype=dtype)
-            self.layers.append(Dense(W, b, "identity" if last else activation))
+            layers.append(Dense(W, b, "identity" if last else activation))
+        self._set_state(layers, activation, dtype, objective)
+
+    def _set_state(self, layers, activation, dtype, objective, classes=None, mask_history=None):
+        # Every constructor path ends here, so this is the whole state of a model.
+        self.activation = activation
+        self.dtype = dtype
+        self.objective = objective
+        self.layers = list(layers)
+        self.classes_ = classes
+        self.mask_history = [] if mask_history is None else mask_history
 
     @classmethod
-    def _from_layers(cls, layers, activation, dtype, objective="cross_entropy"):
+    def _from_layers(cls, layers, activation, dtype, objective="cross_entropy", *, classes=None,
+                     mask_history=None):
         """An MLP around ready ``Dense`` layers, without drawing initial weights.
 
-        For loaders and converters that already hold checked arrays (no copy is made).
+        The constructor of :meth:`copy`, :func:`minprune.shrink`, :func:`minprune.load`
+        and :func:`minprune.from_sklearn`, which already hold checked arrays (no
+        copy is made).
         """
-        model = object.__new__(cls)
-        model.activation = activation
-        model.dtype = _check_dtype(dtype)
-        model.objective = check_choice(objective, "objective", OBJECTIVES)
-        model.layers = list(layers)
+        model = cls.__new__(cls)
+        model._set_state(layers, activation, _check_dtype(dtype),
+                         check_choice(objective, "objective", OBJECTIVES), classes, mask_history)
         return model
 
     # ----------------------------------------------------------------- structure
@@ -327,13 +342,12 @@ class MLP:
 
     def copy(self):
         """A deep copy: weights, masks and mask history are not shared."""
-        new = object.__new__(MLP)
-        new.__dict__.update({k: v for k, v in self.__dict__.items() if k != "layers"})
-        new.layers = [Dense(layer.W.copy(), layer.b.copy(), layer.activation,
-                            layer.mask.copy(), layer.bias_mask.copy()) for layer in self.layers]
-        if "mask_history" in self.__dict__:
-            new.mask_history = [entry.copy() for entry in self.mask_history]
-        return new
+        layers = [Dense(layer.W.copy(), layer.b.copy(), layer.activation, layer.mask.copy(),
+                        layer.bias_mask.copy()) for layer in self.layers]
+        classes = None if self.classes_ is None else np.array(self.classes_, copy=True)
+        return MLP._from_layers(layers, self.activation, self.dtype, self.objective,
+                                classes=classes,
+                                mask_history=[entry.copy() for entry in self.mask_history])
 
     def apply_masks(self):
         """Zero every masked weight and bias in place; returns self."""

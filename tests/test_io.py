@@ -40,7 +40,7 @@ def test_round_trip_is_exact_including_masks(tmp_path, dtype, activation):
     X = np.random.default_rng(1).normal(size=(6, 5))
     assert np.array_equal(model.predict_proba(X), loaded.predict_proba(X))
     assert len(model.mask_history) == 2 and mask_history(loaded) == []  # not saved
-    assert not hasattr(loaded, "classes_")
+    assert loaded.classes_ is None
     assert list(tmp_path.iterdir()) == [path]  # the temporary file is gone
 
 

@@ -67,7 +67,7 @@ def test_shrink_removes_each_kind_of_dead_unit_and_folds_constants():
     np.testing.assert_allclose(small.layers[1].b, 0.1 + 0.5 * h2.W[0, :3])
     # unit 3 of layer 0 and unit 4 are kept with their weights and masks
     np.testing.assert_array_equal(small.layers[0].W, h1.W[:, [3, 4]])
-    assert "mask_history" not in small.__dict__
+    assert small.mask_history == []
 
 
 def test_sigmoid_unit_without_inputs_or_bias_is_still_a_constant():

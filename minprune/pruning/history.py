@@ -201,8 +201,6 @@ def _check_shapes(model, entry):
 
 def mask_history(model):
     """The list of :class:`PruningStep` recorded on `model` (entry 0: before any pruning)."""
-    if "mask_history" not in model.__dict__:
-        model.mask_history = []
     return model.mask_history
 
 

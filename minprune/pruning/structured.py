@@ -98,11 +98,8 @@ def shrink(model):
                                 np.where(bias_mask, b, 0.0).astype(layer.b.dtype),
                                 layer.activation, layer.mask[rows][:, cols].copy(), bias_mask))
         rows = cols
-    new = object.__new__(MLP)
-    new.__dict__.update({k: v for k, v in model.__dict__.items()
-                         if k not in ("layers", "mask_history")})
-    new.layers = new_layers
-    return new
+    return MLP._from_layers(new_layers, model.activation, model.dtype, model.objective,
+                            classes=model.classes_)
 
 
 # ------------------------------------------------------------------- N:M sparsity

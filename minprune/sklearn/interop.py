@@ -97,9 +97,7 @@ def from_sklearn(clf, dtype=None):
                             "identity" if last else activation))
     if regressor:
         return MLP._from_layers(layers, activation, dtype, objective="squared_error")
-    model = MLP._from_layers(layers, activation, dtype)
-    model.classes_ = np.array(clf.classes_, copy=True)
-    return model
+    return MLP._from_layers(layers, activation, dtype, classes=np.array(clf.classes_, copy=True))
 
 
 def to_sklearn(model):
@@ -140,7 +138,7 @@ def to_sklearn(model):
     _check_sklearn_layout(model)
     if model.objective == "squared_error":
         return _to_regressor(model)
-    classes = np.asarray(getattr(model, "classes_", np.arange(model.n_classes)))
+    classes = np.asarray(np.arange(model.n_classes) if model.classes_ is None else model.classes_)
     if classes.shape != (model.n_classes,):
         raise ValueError(f"model.classes_ must hold one label per class ({model.n_classes}), "
                          f"got shape {classes.shape}")

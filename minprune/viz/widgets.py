@@ -141,7 +141,7 @@ class _Lab:
             raise ValueError(f"data has labels up to {data.n_classes - 1}, the model has "
                              f"{model.n_classes} classes")
         self.base = model.copy()
-        self.base.__dict__.pop("mask_history", None)
+        self.base.mask_history = []
         # features in the model's dtype once, not at every evaluation
         self.X_train = data.X_train.astype(model.dtype, copy=False)
         self.X_test = data.X_test.astype(model.dtype, copy=False)
