@@ -35,7 +35,7 @@ from .pruning.history import mask_history, rewind, undo
 from .pruning.neurons import prune_neurons
 from .pruning.oracle import oracle_saliency, rank_criteria, rank_methods
 from .pruning.rules import max_sparsity
-from .pruning.structured import SparseMLP, check_n_m, prune_n_m, shrink, to_sparse
+from .pruning.structured import SparseMLP, assert_n_m, prune_n_m, shrink, to_sparse
 from .pruning.weights import prune_weights
 from .schedules import (FINETUNE_RECIPE, GradualPruning, cubic_sparsity, iterative_prune,
                         lottery_ticket, prune_and_finetune)
@@ -75,15 +75,14 @@ _LAZY_MODULES = {
 
 __all__ = sorted([
     "MLP", "Dense", "fit", "History", "Callback", "TrainState", "DivergenceError", "SGD", "Adam",
-    "save", "load", "prune_weights", "prune_neurons", "shrink", "prune_n_m", "check_n_m", "to_sparse", "SparseMLP",
-    "rewind",
-    "undo", "mask_history", "weight_importance", "neuron_importance", "oracle_saliency",
-    "rank_criteria", "cubic_sparsity", "GradualPruning", "prune_and_finetune", "iterative_prune",
-    "lottery_ticket", "FINETUNE_RECIPE", "sparsity", "report", "sensitivity_scan", "measure_latency",
-    "max_sparsity", "SET", "RigL", "MovementPruning", "erdos_renyi_densities", "sparse_init",
-    "CosineLR", "StepLR", "distillation_gradients", "lr_rewinding", "dense_sparse_dense",
-    "compress", "CompressedMLP", "save_compressed", "load_compressed",
-    "rank_methods", *_LAZY]) + [
+    "save", "load", "prune_weights", "prune_neurons", "shrink", "prune_n_m", "assert_n_m",
+    "to_sparse", "SparseMLP", "rewind", "undo", "mask_history", "weight_importance",
+    "neuron_importance", "oracle_saliency", "rank_criteria", "cubic_sparsity", "GradualPruning",
+    "prune_and_finetune", "iterative_prune", "lottery_ticket", "FINETUNE_RECIPE", "sparsity",
+    "report", "sensitivity_scan", "measure_latency", "max_sparsity", "SET", "RigL",
+    "MovementPruning", "erdos_renyi_densities", "sparse_init", "CosineLR", "StepLR",
+    "distillation_gradients", "lr_rewinding", "dense_sparse_dense", "compress", "CompressedMLP",
+    "save_compressed", "load_compressed", "rank_methods", *_LAZY]) + [
     "datasets", "io", "metrics", "model", "optim", "pruning", "schedules", "training",
     "compression", "distill", "huffman", "lr_schedule", "recipes", *_LAZY_MODULES]
 

@@ -17,7 +17,7 @@ def _describe(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_features(X, name="X", *, n_features=None, dtype=np.float32):
+def validate_features(X, name="X", *, n_features=None, dtype=np.float32):
     """Return `X` as a C-contiguous 2-D float array, or raise.
 
     Parameters
@@ -72,7 +72,7 @@ def check_features(X, name="X", *, n_features=None, dtype=np.float32):
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
-def check_labels(y, name="y", *, n_samples=None, n_classes=None):
+def validate_labels(y, name="y", *, n_samples=None, n_classes=None):
     """Return integer class labels as an int64 1-D array, or raise.
 
     Parameters
@@ -109,7 +109,7 @@ def check_labels(y, name="y", *, n_samples=None, n_classes=None):
     return arr.astype(np.int64)
 
 
-def check_targets(y, name="y", *, n_samples=None, n_outputs=None, dtype=np.float64):
+def validate_targets(y, name="y", *, n_samples=None, n_outputs=None, dtype=np.float64):
     """Return regression targets as a C-contiguous 2-D float array, or raise.
 
     Parameters
@@ -139,10 +139,10 @@ def check_targets(y, name="y", *, n_samples=None, n_outputs=None, dtype=np.float
         raise ValueError(f"{name} must have one row per sample ({n_samples}), got {arr.shape[0]}")
     if n_outputs is not None and arr.shape[1] != n_outputs:
         raise ValueError(f"{name} must have {n_outputs} output column(s), got shape {np.shape(y)}")
-    return check_features(arr, name, dtype=dtype)
+    return validate_features(arr, name, dtype=dtype)
 
 
-def check_int(value, name, *, minimum=1, maximum=None):
+def validate_int(value, name, *, minimum=1, maximum=None):
     """Return `value` as a Python int in ``[minimum, maximum]``, or raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {_describe(value)}")
@@ -153,7 +153,7 @@ def check_int(value, name, *, minimum=1, maximum=None):
     return value
 
 
-def check_float(value, name, *, low=0.0, high=None, low_inclusive=False, high_inclusive=True):
+def validate_float(value, name, *, low=0.0, high=None, low_inclusive=False, high_inclusive=True):
     """Return `value` as a finite Python float within the given bounds, or raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
@@ -170,7 +170,7 @@ def check_float(value, name, *, low=0.0, high=None, low_inclusive=False, high_in
     return value
 
 
-def check_choice(value, name, choices):
+def validate_choice(value, name, choices):
     """Return `value` if it is one of `choices` (strings), or raise listing them."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, one of {sorted(choices)}, got {_describe(value)}")
@@ -179,7 +179,7 @@ def check_choice(value, name, choices):
     return value
 
 
-def check_seed(seed, name="seed"):
+def validate_seed(seed, name="seed"):
     """Return a ``np.random.Generator`` made from `seed` (int >= 0, None or a Generator).
 
     Raises ``TypeError`` for anything else and ``ValueError`` for a negative int.

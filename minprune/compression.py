@@ -31,11 +31,11 @@ import numpy as np
 
 from . import huffman
 from ._table import text_table
-from ._validation import _describe, check_int, check_seed
-from .datasets import check_dataset
-from .io import _check_architecture, _check_path, _is_model_file, _read_npz, atomic_write
+from ._validation import _describe, validate_int, validate_seed
+from .datasets import validate_dataset
+from .io import _validate_architecture, _validate_path, _is_model_file, _read_npz, atomic_write
 from .metrics import csr_nbytes
-from .model import MLP, Dense, check_model, softmax
+from .model import MLP, Dense, validate_model, softmax
 from .optim import Adam, Optimizer
 
 FORMAT = "minprune.CompressedMLP"
@@ -310,18 +310,18 @@ def compress(model, *, clusters=16, data=None, finetune_epochs=0, lr=1e-4, batch
     -------
     CompressedMLP
     """
-    check_model(model)
+    validate_model(model)
     if model.objective != "cross_entropy":
         raise ValueError(f"model must be a classifier (objective='cross_entropy') to be "
                          f"compressed: the stages are checked by accuracy and agreement of "
                          f"predicted classes; got objective={model.objective!r}")
-    finetune_epochs = check_int(finetune_epochs, "finetune_epochs", minimum=0)
+    finetune_epochs = validate_int(finetune_epochs, "finetune_epochs", minimum=0)
     if data is not None:
-        X_train, y_train, X_test, y_test = check_dataset(data)
+        X_train, y_train, X_test, y_test = validate_dataset(data)
     elif finetune_epochs:
         raise ValueError(f"finetune_epochs={finetune_epochs} needs data=(X_train, y_train, "
                          f"X_test, y_test) to train on")
-    ks = _check_clusters(clusters, model)
+    ks = _validate_clusters(clusters, model)
     positions = [np.flatnonzero(layer.mask) for layer in model.layers]
 
     # stage 2: shared values
@@ -341,7 +341,7 @@ def compress(model, *, clusters=16, data=None, finetune_epochs=0, lr=1e-4, batch
 
         opt = SharedValuesOptimizer(codebooks, labels, positions, lr=lr)
         fit(shared, X_train, y_train, epochs=finetune_epochs, batch_size=batch_size,
-            optimizer=opt, seed=check_seed(seed), **fit_kwargs)
+            optimizer=opt, seed=validate_seed(seed), **fit_kwargs)
 
     # stage 3: Huffman coding of the indices and of the gaps between positions
     coded = []
@@ -385,15 +385,15 @@ def _measure(net, reference, data):
             float(np.mean(pred == reference.predict(X_test))))
 
 
-def _check_clusters(clusters, model):
+def _validate_clusters(clusters, model):
     n = len(model.layers)
     if isinstance(clusters, (list, tuple, np.ndarray)):
         if len(clusters) != n:
             raise ValueError(f"clusters must be one int or one per layer ({n}), got "
                              f"{len(clusters)} values")
-        ks = [check_int(k, f"clusters[{i}]", minimum=2) for i, k in enumerate(clusters)]
+        ks = [validate_int(k, f"clusters[{i}]", minimum=2) for i, k in enumerate(clusters)]
     else:
-        ks = [check_int(clusters, "clusters", minimum=2)] * n
+        ks = [validate_int(clusters, "clusters", minimum=2)] * n
     for i, (k, layer) in enumerate(zip(ks, model.layers)):
         kept = int(np.count_nonzero(layer.mask))
         if k > kept:
@@ -440,7 +440,7 @@ def save_compressed(compressed, path, *, overwrite=False):
                         f"got {_describe(compressed)}")
     if not isinstance(overwrite, bool):
         raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
-    path = _check_path(path)
+    path = _validate_path(path)
     if path.is_dir():
         raise ValueError(f"path must name a file, got the folder {str(path)!r}")
     if path.suffix != ".npz":
@@ -474,7 +474,7 @@ def load_compressed(path):
         If the file is not a compressed minprune model, is truncated or damaged, or
         any array disagrees with the others; the message names the problem.
     """
-    path = _check_path(path)
+    path = _validate_path(path)
     if path.is_dir():
         raise ValueError(f"path must name a compressed model file, got the folder {str(path)!r}")
     if not path.is_file():
@@ -503,7 +503,7 @@ def _from_arrays(read, where):
                          f"(this minprune reads version {FORMAT_VERSION})")
     sizes = read("layer_sizes", dtype=np.int64, ndim=1, limit=1 << 16)
     activation = read.string("activation")
-    _check_architecture(sizes.tolist(), activation, "float32", where)
+    _validate_architecture(sizes.tolist(), activation, "float32", where)
     n_layers = sizes.size - 1
     meta = read("meta", dtype=np.int64, shape=(n_layers, len(_META)), limit=1 << 16)
     if meta.min() < 0:
@@ -514,7 +514,7 @@ def _from_arrays(read, where):
               "values": (int(meta[:, 1].sum() + fan_outs.sum()),), "bytes": (n_bytes,)}
     dtypes = {"symbols": np.int64, "values": np.float32, "bytes": np.uint8}
     for key in shapes:  # from the zip directory, before anything is allocated
-        read.check_size(key, dtypes[key], shapes[key])
+        read.validate_size(key, dtypes[key], shapes[key])
     symbols, values, blob = (read(k, dtype=dtypes[k], shape=shapes[k]) for k in shapes)
     if not np.isfinite(values).all():
         raise ValueError(f"{where}: key 'values' holds NaN or infinite values")

@@ -23,7 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import _describe, check_features, check_float, check_int, check_labels
+from ._validation import (_describe, validate_features, validate_float, validate_int,
+                          validate_labels)
 from .io import atomic_write
 
 # Bump when the cached MNIST-1D file layout or generation changes; old files are then ignored.
@@ -65,7 +66,7 @@ def _float_dtype(X):
     return dtype if dtype is not None and np.issubdtype(dtype, np.floating) else np.float32
 
 
-def check_dataset(data, name="data"):
+def validate_dataset(data, name="data"):
     """Return `data` as a checked :class:`Dataset`, or raise naming `name`.
 
     Parameters
@@ -88,11 +89,11 @@ def check_dataset(data, name="data"):
     if len(data) != 4:
         raise ValueError(f"{name} must hold 4 parts (X_train, y_train, X_test, y_test), "
                          f"got {len(data)}")
-    X_train = check_features(data[0], f"{name}[0] (X_train)", dtype=_float_dtype(data[0]))
-    y_train = check_labels(data[1], f"{name}[1] (y_train)", n_samples=X_train.shape[0])
-    X_test = check_features(data[2], f"{name}[2] (X_test)", n_features=X_train.shape[1],
+    X_train = validate_features(data[0], f"{name}[0] (X_train)", dtype=_float_dtype(data[0]))
+    y_train = validate_labels(data[1], f"{name}[1] (y_train)", n_samples=X_train.shape[0])
+    X_test = validate_features(data[2], f"{name}[2] (X_test)", n_features=X_train.shape[1],
                             dtype=_float_dtype(data[2]))
-    y_test = check_labels(data[3], f"{name}[3] (y_test)", n_samples=X_test.shape[0])
+    y_test = validate_labels(data[3], f"{name}[3] (y_test)", n_samples=X_test.shape[0])
     return Dataset(X_train, y_train, X_test, y_test)
 
 
@@ -109,7 +110,7 @@ def _standardised(X_train, y_train, X_test, y_test):
                    np.asarray(y_test, dtype=np.int64))
 
 
-def _check_seed_int(seed):
+def _validate_seed_int(seed):
     # An int, not a Generator: the seed names a reproducible split (and a cache file).
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
@@ -208,8 +209,8 @@ def load_digits(seed=0, test_size=0.2):
         With the default ``test_size``: 1437 training and 360 test samples,
         64 standardised float32 features.
     """
-    seed = _check_seed_int(seed)
-    test_size = check_float(test_size, "test_size", low=0.0, high=1.0, high_inclusive=False)
+    seed = _validate_seed_int(seed)
+    test_size = validate_float(test_size, "test_size", low=0.0, high=1.0, high_inclusive=False)
     # the arrays of sklearn.datasets.load_digits(): 64 pixels then the label, per row
     with gzip.open(_sklearn_data_file("digits.csv.gz"), "rt", encoding="utf-8") as f:
         table = np.loadtxt(f, delimiter=",")
@@ -237,10 +238,10 @@ def load_moons(n_samples=400, noise=0.2, seed=0, test_size=0.25):
     """
     from sklearn.datasets import make_moons
 
-    n_samples = check_int(n_samples, "n_samples", minimum=8)
-    noise = check_float(noise, "noise", low=0.0, low_inclusive=True)
-    seed = _check_seed_int(seed)
-    test_size = check_float(test_size, "test_size", low=0.0, high=1.0, high_inclusive=False)
+    n_samples = validate_int(n_samples, "n_samples", minimum=8)
+    noise = validate_float(noise, "noise", low=0.0, low_inclusive=True)
+    seed = _validate_seed_int(seed)
+    test_size = validate_float(test_size, "test_size", low=0.0, high=1.0, high_inclusive=False)
     n_test = round(test_size * n_samples)
     if not 2 <= n_test <= n_samples - 2:
         raise ValueError(f"test_size must leave at least 2 samples in each part of the "
@@ -326,7 +327,7 @@ def load_mnist1d(seed=0):
     Dataset
         4000 training and 1000 test samples, 40 standardised float32 features.
     """
-    seed = _check_seed_int(seed)
+    seed = _validate_seed_int(seed)
     path = cache_dir() / f"mnist1d-seed{seed}.npz"
     arrays = _read_mnist1d_cache(path) if path.exists() else None
     if arrays is None:

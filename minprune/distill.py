@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import _describe, check_float
-from .model import MLP, check_model, log_softmax, softmax
+from ._validation import _describe, validate_float
+from .model import MLP, validate_model, log_softmax, softmax
 from .pruning.criteria import backprop_deltas
 
 
-def check_teacher(teacher, model):
+def validate_teacher(teacher, model):
     """Return `teacher` if it is a classifier MLP with the student's input and output widths."""
     if not isinstance(teacher, MLP):
         raise TypeError(f"teacher must be a minprune.MLP (the trained network to learn from), "
@@ -38,10 +38,10 @@ def check_teacher(teacher, model):
     return teacher
 
 
-def check_distillation(temperature, distill_weight):
+def validate_distillation(temperature, distill_weight):
     """Checked ``(temperature, distill_weight)``: ``T > 0`` and ``w`` in [0, 1]."""
-    temperature = check_float(temperature, "temperature", low=0.0)
-    distill_weight = check_float(distill_weight, "distill_weight", low=0.0, high=1.0,
+    temperature = validate_float(temperature, "temperature", low=0.0)
+    distill_weight = validate_float(distill_weight, "distill_weight", low=0.0, high=1.0,
                                  low_inclusive=True)
     return temperature, distill_weight
 
@@ -104,8 +104,8 @@ class Distillation:
     computed once (the teacher does not change), and the loss's backward pass."""
 
     def __init__(self, teacher, model, X, temperature, distill_weight):
-        check_teacher(teacher, model)
-        self.temperature, self.distill_weight = check_distillation(temperature, distill_weight)
+        validate_teacher(teacher, model)
+        self.temperature, self.distill_weight = validate_distillation(temperature, distill_weight)
         self.teacher_logits = teacher.forward(X).astype(model.dtype, copy=False)
 
     def backward(self, model, activations, y, rows):
@@ -134,8 +134,8 @@ def distillation_gradients(model, X, y, teacher, *, temperature=4.0, distill_wei
     loss : float
     grads : list of (dW, db), zero at pruned positions
     """
-    check_model(model)
-    X, y = model._check_Xy(X, y)
+    validate_model(model)
+    X, y = model._validate_Xy(X, y)
     step = Distillation(teacher, model, X, temperature, distill_weight)
     loss, grads, _ = step.backward(model, model._forward(X), y, np.arange(len(y)))
     return loss, grads
@@ -143,6 +143,6 @@ def distillation_gradients(model, X, y, teacher, *, temperature=4.0, distill_wei
 
 def soft_targets(teacher, X, temperature=4.0):
     """The teacher's probabilities softened by `temperature`, shape (n_samples, n_classes)."""
-    check_model(teacher, "teacher")
-    temperature = check_float(temperature, "temperature", low=0.0)
+    validate_model(teacher, "teacher")
+    temperature = validate_float(temperature, "temperature", low=0.0)
     return softmax(teacher.forward(X) / temperature)

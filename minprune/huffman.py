@@ -56,7 +56,7 @@ def code_lengths(values):
     return symbols, lengths
 
 
-def _check_table(symbols, lengths):
+def _validate_table(symbols, lengths):
     symbols = np.asarray(symbols, dtype=np.int64)
     lengths = np.asarray(lengths, dtype=np.int64)
     if symbols.ndim != 1 or symbols.shape != lengths.shape:
@@ -74,7 +74,7 @@ def _check_table(symbols, lengths):
 
 def canonical_codes(symbols, lengths):
     """The canonical code of each symbol, as an int64 whose low `lengths` bits are the code."""
-    symbols, lengths = _check_table(symbols, lengths)
+    symbols, lengths = _validate_table(symbols, lengths)
     order = np.lexsort((symbols, lengths))
     codes = np.zeros(symbols.size, dtype=np.int64)
     code, prev = 0, int(lengths[order[0]]) if symbols.size else 0
@@ -160,7 +160,7 @@ def decode(stream):
         If the table is not a prefix code, the bits do not hold `count` codes, or
         bits are left over: what a damaged stream gives.
     """
-    symbols, lengths = _check_table(stream.symbols, stream.lengths)
+    symbols, lengths = _validate_table(stream.symbols, stream.lengths)
     count, n_bits = int(stream.count), int(stream.n_bits)
     packed = np.asarray(stream.bits, dtype=np.uint8)
     if n_bits > 8 * packed.size or n_bits < 0 or count < 0:

@@ -76,7 +76,7 @@ _READ_CHUNK = 1 << 20
 
 
 # ------------------------------------------------------------------ atomic writes
-def _check_path(path, name="path"):
+def _validate_path(path, name="path"):
     if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
     return Path(path)
@@ -146,7 +146,7 @@ def atomic_write(path, write, *, check=None):
     pathlib.Path
         `path`.
     """
-    path = _check_path(path)
+    path = _validate_path(path)
     if isinstance(write, str):
         write = write.encode("utf-8")
     if isinstance(write, (bytes, bytearray)):
@@ -198,7 +198,7 @@ def _layer_keys(i):
     return f"W_{i}", f"b_{i}", f"mask_{i}", f"bias_mask_{i}"
 
 
-def _check_architecture(sizes, activation, dtype, where, objective="cross_entropy"):
+def _validate_architecture(sizes, activation, dtype, where, objective="cross_entropy"):
     """The architecture rules ``save`` and ``load`` share (see the module notes)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"{where}: 'objective' must be one of {list(OBJECTIVES)}, "
@@ -232,7 +232,7 @@ def _arrays(model):
                          f"hidden layer and a linear output layer to be saved; got {hidden} "
                          f"and {model.layers[-1].activation!r}")
     dtype = np.dtype(model.dtype)
-    _check_architecture(model.layer_sizes, model.activation, dtype.name, where, model.objective)
+    _validate_architecture(model.layer_sizes, model.activation, dtype.name, where, model.objective)
     arrays = {"format": np.array(FORMAT), "format_version": np.array(FORMAT_VERSION),
               "layer_sizes": np.array(model.layer_sizes, dtype=np.int64),
               "activation": np.array(model.activation), "dtype": np.array(dtype.name)}
@@ -306,7 +306,7 @@ def save(model, path, *, overwrite=False):
         The path written.
     """
     arrays = _arrays(model)
-    given = _check_path(path)
+    given = _validate_path(path)
     if not isinstance(overwrite, bool):
         raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
     if given.is_dir():
@@ -362,7 +362,7 @@ def load(path):
         When weights or biases under a False mask were not 0.0: they are set
         to 0.0, which is what the masks say they are.
     """
-    path = _check_path(path)
+    path = _validate_path(path)
     if path.is_dir():
         raise ValueError(f"path must name a model file, got the folder {str(path)!r}")
     if not path.is_file():
@@ -437,7 +437,7 @@ class _Archive:
         if unexpected:
             raise ValueError(f"{self.where}: unexpected key(s) {unexpected}")
 
-    def check_size(self, key, dtype, shape):
+    def validate_size(self, key, dtype, shape):
         """Refuse, from the directory alone, a member too big or too small for its array."""
         nbytes = math.prod(shape) * np.dtype(dtype).itemsize
         size = self.members[key].file_size
@@ -542,7 +542,7 @@ def _read_model_arrays(read, repair):
     sizes = read("layer_sizes", dtype=np.int64, ndim=1, limit=_MAX_META_BYTES)
     activation, dtype = read.string("activation"), read.string("dtype")
     objective = read.string("objective") if "objective" in read.members else "cross_entropy"
-    _check_architecture(sizes.tolist(), activation, dtype, read.where, objective)
+    _validate_architecture(sizes.tolist(), activation, dtype, read.where, objective)
     sizes = sizes.tolist()
     arrays = {"format": np.array(FORMAT), "format_version": version, "layer_sizes": np.array(
         sizes, dtype=np.int64), "activation": np.array(activation), "dtype": np.array(dtype)}
@@ -557,7 +557,7 @@ def _read_model_arrays(read, repair):
         expected += zip(_layer_keys(i), (dtype, dtype, bool, bool), shapes)
     read.require(list(_META) + [k for k, _, _ in expected], optional=["classes", "objective"])
     for key, kind, shape in expected:
-        read.check_size(key, kind, shape)
+        read.validate_size(key, kind, shape)
     for key, kind, shape in expected:
         arrays[key] = read(key, dtype=kind, shape=shape)
     if "classes" in read.members:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from ._validation import _describe, check_float, check_int
+from ._validation import _describe, validate_float, validate_int
 
 
 class LRSchedule:
@@ -28,7 +28,7 @@ class LRSchedule:
     """
 
     def __init__(self, start=0.0):
-        self.start = check_float(start, "start", low=0.0, low_inclusive=True)
+        self.start = validate_float(start, "start", low=0.0, low_inclusive=True)
 
     def factor(self, epoch, epochs):
         """The factor at `epoch` (float, on the schedule's timeline) of a schedule of `epochs`."""
@@ -48,7 +48,7 @@ class LRSchedule:
         """A copy of this schedule that begins at epoch `start` of its timeline."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new.start = check_float(start, "start", low=0.0, low_inclusive=True)
+        new.start = validate_float(start, "start", low=0.0, low_inclusive=True)
         return new
 
 
@@ -72,9 +72,9 @@ class CosineLR(LRSchedule):
 
     def __init__(self, epochs=None, *, final=0.0, warmup=0.0, start=0.0):
         super().__init__(start)
-        self.epochs = None if epochs is None else check_int(epochs, "epochs", minimum=1)
-        self.final = check_float(final, "final", low=0.0, high=1.0, low_inclusive=True)
-        self.warmup = check_float(warmup, "warmup", low=0.0, low_inclusive=True)
+        self.epochs = None if epochs is None else validate_int(epochs, "epochs", minimum=1)
+        self.final = validate_float(final, "final", low=0.0, high=1.0, low_inclusive=True)
+        self.warmup = validate_float(warmup, "warmup", low=0.0, low_inclusive=True)
         if self.epochs is not None and self.warmup >= self.epochs:
             raise ValueError(f"warmup must be shorter than epochs ({self.epochs}), "
                              f"got {warmup!r}")
@@ -118,12 +118,12 @@ class StepLR(LRSchedule):
             if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__len__"):
                 raise TypeError(f"milestones must be a sequence of epochs, got "
                                 f"{_describe(milestones)}")
-            milestones = [check_float(m, f"milestones[{i}]", low=0.0)
+            milestones = [validate_float(m, f"milestones[{i}]", low=0.0)
                           for i, m in enumerate(milestones)]
             if any(b <= a for a, b in zip(milestones, milestones[1:])):
                 raise ValueError(f"milestones must increase, got {milestones}")
         self.milestones = milestones
-        self.gamma = check_float(gamma, "gamma", low=0.0, high=1.0)
+        self.gamma = validate_float(gamma, "gamma", low=0.0, high=1.0)
 
     def anchored(self, epochs):
         if self.milestones is not None:
@@ -141,7 +141,7 @@ class StepLR(LRSchedule):
 LR_SCHEDULES = {"cosine": CosineLR, "step": StepLR}
 
 
-def check_lr_schedule(lr_schedule):
+def validate_lr_schedule(lr_schedule):
     """None, an :class:`LRSchedule`, a callable ``(epoch, epochs) -> factor``, or a name."""
     if lr_schedule is None or isinstance(lr_schedule, LRSchedule):
         return lr_schedule

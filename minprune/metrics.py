@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._table import html_table, text_table
-from ._validation import _describe, check_choice, check_float, check_int
-from .model import check_model, layer_names
-from .pruning.criteria import check_data, weight_importance
+from ._validation import _describe, validate_choice, validate_float, validate_int
+from .model import validate_model, layer_names
+from .pruning.criteria import validate_data, weight_importance
 from .pruning.rules import rank_order
 from .pruning.units import live_units
 
@@ -42,7 +42,7 @@ def sparsity(model):
         0.0 for a model with no weights at all (a shrunk model whose hidden
         layer has 0 units): nothing in it is pruned.
     """
-    check_model(model)
+    validate_model(model)
     total = sum(layer.mask.size for layer in model.layers)
     kept = sum(int(np.count_nonzero(layer.mask)) for layer in model.layers)
     return (total - kept) / total if total else 0.0
@@ -131,7 +131,7 @@ def report(model):
         bytes include biases (conventions in the module docstring). A layer
         (or model) with no weights has sparsity 0.0.
     """
-    check_model(model)
+    validate_model(model)
     keep = live_units(model) + [np.ones(model.n_classes, dtype=bool)]
     item = model.dtype.itemsize
     rows = []
@@ -229,14 +229,14 @@ def measure_latency(model, batch_size=1, repeats=50, *, warmup=5, seed=0, thread
 
     if not (hasattr(model, "_forward") and hasattr(model, "n_features")):
         raise TypeError(f"model must be a minprune.MLP or SparseMLP, got {_describe(model)}")
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    repeats = check_int(repeats, "repeats", minimum=1)
-    warmup = check_int(warmup, "warmup", minimum=0)
-    seed = check_int(seed, "seed", minimum=0)
+    batch_size = validate_int(batch_size, "batch_size", minimum=1)
+    repeats = validate_int(repeats, "repeats", minimum=1)
+    warmup = validate_int(warmup, "warmup", minimum=0)
+    seed = validate_int(seed, "seed", minimum=0)
     if threads is not None:
-        threads = check_int(threads, "threads", minimum=1)
+        threads = validate_int(threads, "threads", minimum=1)
     clock = {"wall": time.perf_counter, "cpu": time.process_time}[
-        check_choice(timer, "timer", ("wall", "cpu"))]
+        validate_choice(timer, "timer", ("wall", "cpu"))]
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((batch_size, model.n_features)).astype(model.dtype)
     times = np.empty(repeats)
@@ -305,7 +305,7 @@ class SensitivityScan:
         return html_table(self._headers(), self._cells(), title=title)
 
 
-def _check_sparsities(sparsities):
+def _validate_sparsities(sparsities):
     if isinstance(sparsities, numbers.Real) and not isinstance(sparsities, bool):
         sparsities = [sparsities]
     if isinstance(sparsities, (str, bytes)) or not hasattr(sparsities, "__len__"):
@@ -314,7 +314,7 @@ def _check_sparsities(sparsities):
     if np.ndim(sparsities) != 1 or len(sparsities) == 0:
         raise ValueError(f"sparsities must be a non-empty 1-D sequence of fractions in [0, 1], "
                          f"got {_describe(sparsities)}")
-    return np.array([check_float(s, "sparsities entry", low=0.0, high=1.0, low_inclusive=True)
+    return np.array([validate_float(s, "sparsities entry", low=0.0, high=1.0, low_inclusive=True)
                      for s in sparsities])
 
 
@@ -345,9 +345,9 @@ def sensitivity_scan(model, data, sparsities, criterion="magnitude", *, seed=0):
     -------
     SensitivityScan
     """
-    check_model(model)
-    X, y = check_data(model, data, "sensitivity_scan")
-    targets = _check_sparsities(sparsities)
+    validate_model(model)
+    X, y = validate_data(model, data, "sensitivity_scan")
+    targets = _validate_sparsities(sparsities)
     if not isinstance(criterion, str):
         raise TypeError(f"criterion must be a string such as 'magnitude', "
                         f"got {_describe(criterion)}")

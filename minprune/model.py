@@ -31,8 +31,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .blas import blas_threads_for
-from ._validation import (_describe, check_choice, check_features, check_int, check_labels,
-                          check_seed, check_targets)
+from ._validation import (_describe, validate_choice, validate_features, validate_int,
+                          validate_labels, validate_seed, validate_targets)
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 OBJECTIVES = ("cross_entropy", "squared_error")
@@ -167,7 +167,7 @@ class Dense:
 
     @mask.setter
     def mask(self, value):
-        self._mask = _zero_where_pruned(self.W, _check_mask(value, "mask", self.W.shape))
+        self._mask = _zero_where_pruned(self.W, _validate_mask(value, "mask", self.W.shape))
 
     @property
     def bias_mask(self):
@@ -175,17 +175,18 @@ class Dense:
 
     @bias_mask.setter
     def bias_mask(self, value):
-        self._bias_mask = _zero_where_pruned(self.b, _check_mask(value, "bias_mask", self.b.shape))
+        value = _validate_mask(value, "bias_mask", self.b.shape)
+        self._bias_mask = _zero_where_pruned(self.b, value)
 
-    def _check_masks(self, index=None):
+    def _validate_masks(self, index=None):
         """Raise if a mask no longer matches ``W`` / ``b`` (e.g. ``W`` was replaced)."""
         m, bm = self._mask, self._bias_mask
         if (type(m) is np.ndarray and type(bm) is np.ndarray and m.dtype == bool
                 and bm.dtype == bool and m.shape == self.W.shape and bm.shape == self.b.shape):
             return  # the common case, checked in a microsecond; the messages below
         where = "layer" if index is None else f"layers[{index}]"
-        _check_mask(self._mask, f"{where}.mask", self.W.shape)
-        _check_mask(self._bias_mask, f"{where}.bias_mask", self.b.shape)
+        _validate_mask(self._mask, f"{where}.mask", self.W.shape)
+        _validate_mask(self._bias_mask, f"{where}.bias_mask", self.b.shape)
 
     @property
     def fan_in(self):
@@ -201,7 +202,7 @@ class Dense:
 
     def apply_mask(self):
         """Write exact zeros into masked positions of ``W`` and ``b`` (in place)."""
-        self._check_masks()
+        self._validate_masks()
         _zero_where_pruned(self.W, self.mask)
         _zero_where_pruned(self.b, self.bias_mask)
 
@@ -219,7 +220,7 @@ def _zero_where_pruned(param, mask):
     return mask
 
 
-def _check_mask(value, name, shape):
+def _validate_mask(value, name, shape):
     """Return `value` if it is a bool ndarray of exactly `shape`; raise naming `name` otherwise."""
     if not isinstance(value, np.ndarray) or value.dtype != bool:
         raise TypeError(f"{name} must be a bool numpy array of shape {shape}, got "
@@ -268,11 +269,11 @@ class MLP:
 
     def __init__(self, layer_sizes, activation="relu", seed=0, dtype=np.float32,
                  objective="cross_entropy"):
-        check_choice(objective, "objective", OBJECTIVES)
-        sizes = _check_layer_sizes(layer_sizes, objective)
-        check_choice(activation, "activation", ACTIVATIONS)
-        dtype = _check_dtype(dtype)
-        rng = check_seed(seed)
+        validate_choice(objective, "objective", OBJECTIVES)
+        sizes = _validate_layer_sizes(layer_sizes, objective)
+        validate_choice(activation, "activation", ACTIVATIONS)
+        dtype = _validate_dtype(dtype)
+        rng = validate_seed(seed)
         layers = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             last = i == len(sizes) - 2
@@ -300,8 +301,9 @@ class MLP:
         copy is made).
         """
         model = cls.__new__(cls)
-        model._set_state(layers, activation, _check_dtype(dtype),
-                         check_choice(objective, "objective", OBJECTIVES), classes, mask_history)
+        objective = validate_choice(objective, "objective", OBJECTIVES)
+        model._set_state(layers, activation, _validate_dtype(dtype), objective, classes,
+                         mask_history)
         return model
 
     # ----------------------------------------------------------------- structure
@@ -383,7 +385,7 @@ class MLP:
         -------
         ndarray of shape (n_samples, n_outputs)
         """
-        X = self._check_X(X)
+        X = self._validate_X(X)
         with self._blas(X):
             return self._forward(X)[-1]
 
@@ -394,7 +396,7 @@ class MLP:
         -------
         list of ndarray, one of shape (n_samples, hidden_i) per hidden layer
         """
-        X = self._check_X(X)
+        X = self._validate_X(X)
         with self._blas(X):
             return self._forward(X)[1:-1]
 
@@ -419,7 +421,7 @@ class MLP:
     def score(self, X, y):
         """Accuracy (fraction in [0, 1]) on `X`, `y`; for a regressor, the coefficient of
         determination R^2 averaged over outputs, as scikit-learn's ``score``."""
-        X, y = self._check_Xy(X, y)
+        X, y = self._validate_Xy(X, y)
         with self._blas(X):
             out = self._forward(X)[-1]
         if self.objective == "cross_entropy":
@@ -431,7 +433,7 @@ class MLP:
     def loss(self, X, y):
         """Mean softmax cross-entropy (nats per sample) on `X`, `y`; for a regressor, half the
         mean squared error."""
-        X, y = self._check_Xy(X, y)
+        X, y = self._validate_Xy(X, y)
         with self._blas(X):
             out = self._forward(X)[-1]
         return _OBJECTIVE[self.objective](out, y)[0]
@@ -489,7 +491,7 @@ class MLP:
             ``dW`` has shape (fan_in, fan_out), ``db`` shape (fan_out,); both are
             zero at masked positions.
         """
-        X, y = self._check_Xy(X, y)
+        X, y = self._validate_Xy(X, y)
         with self._blas(X):
             loss, grads, _ = self._backward(self._forward(X), y)
         return loss, grads
@@ -499,23 +501,23 @@ class MLP:
         return blas_threads_for(len(X) * max(layer.W.size for layer in self.layers))
 
     # -------------------------------------------------------------------- checks
-    def _check_X(self, X):
+    def _validate_X(self, X):
         # Every public entry point comes through here: a cheap check (dtype and shape,
         # not values) that no mask was replaced by a wrong one behind the setter's back.
         for i, layer in enumerate(self.layers):
-            layer._check_masks(i)
-        return check_features(X, "X", n_features=self.n_features, dtype=self.dtype)
+            layer._validate_masks(i)
+        return validate_features(X, "X", n_features=self.n_features, dtype=self.dtype)
 
-    def _check_Xy(self, X, y):
-        X = self._check_X(X)
-        return X, self._check_y(y, "y", X.shape[0])
+    def _validate_Xy(self, X, y):
+        X = self._validate_X(X)
+        return X, self._validate_y(y, "y", X.shape[0])
 
-    def _check_y(self, y, name, n_samples):
+    def _validate_y(self, y, name, n_samples):
         """Class indices for a classifier; (n_samples, n_outputs) real targets for a regressor."""
         if self.objective == "squared_error":
-            return check_targets(y, name, n_samples=n_samples, n_outputs=self.n_outputs,
+            return validate_targets(y, name, n_samples=n_samples, n_outputs=self.n_outputs,
                                  dtype=self.dtype)
-        return check_labels(y, name, n_samples=n_samples, n_classes=self.n_classes)
+        return validate_labels(y, name, n_samples=n_samples, n_classes=self.n_classes)
 
 
 def layer_names(model):
@@ -523,14 +525,14 @@ def layer_names(model):
     return [f"layers[{i}]" for i in range(len(model.layers))]
 
 
-def check_model(model, name="model"):
+def validate_model(model, name="model"):
     """Return `model` if it is a minprune :class:`MLP`; raise TypeError naming `name` otherwise."""
     if not isinstance(model, MLP):
         raise TypeError(f"{name} must be a minprune.MLP, got {_describe(model)}")
     return model
 
 
-def _check_dtype(dtype):
+def _validate_dtype(dtype):
     if isinstance(dtype, (str, type, np.dtype)):
         try:
             dt = np.dtype(dtype)
@@ -542,14 +544,14 @@ def _check_dtype(dtype):
                     f"names), got {_describe(dtype)}")
 
 
-def _check_layer_sizes(layer_sizes, objective="cross_entropy"):
+def _validate_layer_sizes(layer_sizes, objective="cross_entropy"):
     # An ordered sequence: a set or a dict would give the layers in an arbitrary order.
     if isinstance(layer_sizes, (str, bytes)) or not (
             isinstance(layer_sizes, Sequence)
             or (isinstance(layer_sizes, np.ndarray) and layer_sizes.ndim == 1)):
         raise TypeError(f"layer_sizes must be an ordered sequence (list, tuple or 1-D array) of "
                         f"ints such as [64, 128, 10], got {_describe(layer_sizes)}")
-    sizes = [check_int(s, f"layer_sizes[{i}]", minimum=1) for i, s in enumerate(layer_sizes)]
+    sizes = [validate_int(s, f"layer_sizes[{i}]", minimum=1) for i, s in enumerate(layer_sizes)]
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes must hold at least [n_features, n_classes], got {sizes}")
     if sizes[-1] < 2 and objective == "cross_entropy":

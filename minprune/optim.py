@@ -25,15 +25,16 @@ import weakref
 
 import numpy as np
 
-from ._validation import check_choice, check_float
+from ._validation import validate_choice, validate_float
 
 
 class Optimizer:
     """Base class: holds the learning rate, weight decay and per-layer state."""
 
     def __init__(self, lr, weight_decay=0.0):
-        self.lr = check_float(lr, "lr", low=0.0)
-        self.weight_decay = check_float(weight_decay, "weight_decay", low=0.0, low_inclusive=True)
+        self.lr = validate_float(lr, "lr", low=0.0)
+        self.weight_decay = validate_float(weight_decay, "weight_decay", low=0.0,
+                                           low_inclusive=True)
         self.state = None
         self._masks_seen = None  # see hold_pruned_at_zero
         self.t = 0
@@ -113,7 +114,7 @@ class SGD(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.9, weight_decay=0.0):
         super().__init__(lr, weight_decay)
-        self.momentum = check_float(momentum, "momentum", low=0.0, high=1.0,
+        self.momentum = validate_float(momentum, "momentum", low=0.0, high=1.0,
                                     low_inclusive=True, high_inclusive=False)
 
     def _init_state(self, model):
@@ -169,11 +170,11 @@ class Adam(Optimizer):
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay)
-        self.beta1 = check_float(beta1, "beta1", low=0.0, high=1.0, low_inclusive=True,
+        self.beta1 = validate_float(beta1, "beta1", low=0.0, high=1.0, low_inclusive=True,
                                  high_inclusive=False)
-        self.beta2 = check_float(beta2, "beta2", low=0.0, high=1.0, low_inclusive=True,
+        self.beta2 = validate_float(beta2, "beta2", low=0.0, high=1.0, low_inclusive=True,
                                  high_inclusive=False)
-        self.eps = check_float(eps, "eps", low=0.0)
+        self.eps = validate_float(eps, "eps", low=0.0)
 
     def _init_state(self, model):
         return [tuple((np.zeros_like(p), np.zeros_like(p)) for p in (layer.W, layer.b))
@@ -262,5 +263,5 @@ def make_optimizer(optimizer, lr, weight_decay):
     """Return an Optimizer from a name ("sgd", "adam") or pass an instance through."""
     if isinstance(optimizer, Optimizer):
         return optimizer
-    check_choice(optimizer, "optimizer", OPTIMIZERS)
+    validate_choice(optimizer, "optimizer", OPTIMIZERS)
     return OPTIMIZERS[optimizer](lr=lr, weight_decay=weight_decay)

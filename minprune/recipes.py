@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_float, check_int
-from .datasets import check_dataset
-from .lr_schedule import LRSchedule, check_lr_schedule
+from ._validation import validate_float, validate_int
+from .datasets import validate_dataset
+from .lr_schedule import LRSchedule, validate_lr_schedule
 from .metrics import sparsity as _sparsity
-from .model import check_model
+from .model import validate_model
 from .pruning.history import commit_masks
 from .pruning.weights import prune_weights
 from .schedules import _pct, _seeds, iterative_prune
@@ -63,9 +63,10 @@ def lr_rewinding(model, target_sparsity, data, *, train_epochs, retrain_epochs, 
     IterativeResult
         Accuracy right after each cut and after each retraining.
     """
-    train_epochs = check_int(train_epochs, "train_epochs", minimum=1)
-    retrain_epochs = check_int(retrain_epochs, "retrain_epochs", minimum=1, maximum=train_epochs)
-    schedule = check_lr_schedule(lr_schedule)
+    train_epochs = validate_int(train_epochs, "train_epochs", minimum=1)
+    retrain_epochs = validate_int(retrain_epochs, "retrain_epochs", minimum=1,
+                                  maximum=train_epochs)
+    schedule = validate_lr_schedule(lr_schedule)
     if isinstance(schedule, LRSchedule):
         schedule = schedule.anchored(train_epochs).rewound(train_epochs - retrain_epochs)
     elif schedule is not None:
@@ -135,11 +136,11 @@ def dense_sparse_dense(model, data, *, sparsity=0.5, sparse_epochs=10, dense_epo
     -------
     DSDResult
     """
-    check_model(model)
-    X_train, y_train, X_test, y_test = check_dataset(data)
-    amount = check_float(sparsity, "sparsity", low=0.0, high=1.0, high_inclusive=False)
-    sparse_epochs = check_int(sparse_epochs, "sparse_epochs", minimum=1)
-    dense_epochs = check_int(dense_epochs, "dense_epochs", minimum=1)
+    validate_model(model)
+    X_train, y_train, X_test, y_test = validate_dataset(data)
+    amount = validate_float(sparsity, "sparsity", low=0.0, high=1.0, high_inclusive=False)
+    sparse_epochs = validate_int(sparse_epochs, "sparse_epochs", minimum=1)
+    dense_epochs = validate_int(dense_epochs, "dense_epochs", minimum=1)
     dense_lr = lr / 10 if dense_lr is None else dense_lr
     sparse_seed, dense_seed = _seeds(seed, 2)
     dense = model.score(X_test, y_test)

@@ -29,15 +29,15 @@ from types import MappingProxyType
 import numpy as np
 
 from ._table import text_table
-from ._validation import check_choice, check_float, check_int, check_seed
-from .datasets import check_dataset
+from ._validation import validate_choice, validate_float, validate_int, validate_seed
+from .datasets import validate_dataset
 from .metrics import sparsity
-from .model import MLP, check_model
+from .model import MLP, validate_model
 from .optim import Optimizer
-from .pruning.criteria import DEFAULT_CRITERION, KINDS, check_data, lookup
+from .pruning.criteria import DEFAULT_CRITERION, KINDS, validate_data, lookup
 from .pruning.history import commit_masks, mask_history
 from .pruning.neurons import prune_neurons
-from .pruning.rules import MIN_DENSITY, SCOPES, check_reachable
+from .pruning.rules import MIN_DENSITY, SCOPES, validate_reachable
 from .pruning.weights import prune_weights
 from .training import Callback, History, fit
 
@@ -68,16 +68,16 @@ def cubic_sparsity(step, *, initial=0.0, final, begin_step=0, end_step, frequenc
     -------
     float, or float64 ndarray of the shape of `step`
     """
-    initial = check_float(initial, "initial", low=0.0, high=1.0, low_inclusive=True)
-    final = check_float(final, "final", low=0.0, high=1.0, low_inclusive=True)
+    initial = validate_float(initial, "initial", low=0.0, high=1.0, low_inclusive=True)
+    final = validate_float(final, "final", low=0.0, high=1.0, low_inclusive=True)
     if final < initial:
         raise ValueError(f"final must be >= initial (sparsity never decreases), got "
                          f"initial={initial!r}, final={final!r}")
-    begin_step = check_int(begin_step, "begin_step", minimum=0)
-    end_step = check_int(end_step, "end_step", minimum=begin_step + 1)
-    frequency = check_int(frequency, "frequency", minimum=1)
+    begin_step = validate_int(begin_step, "begin_step", minimum=0)
+    end_step = validate_int(end_step, "end_step", minimum=begin_step + 1)
+    frequency = validate_int(frequency, "frequency", minimum=1)
     # Always compute on an array, so a scalar step gives bit for bit the array's value.
-    t = np.atleast_1d(_check_steps(step))
+    t = np.atleast_1d(_validate_steps(step))
     span = end_step - begin_step
     done = (np.maximum(t - begin_step, 0) // frequency) * frequency
     progress = np.minimum(done / span, 1.0)
@@ -87,7 +87,7 @@ def cubic_sparsity(step, *, initial=0.0, final, begin_step=0, end_step, frequenc
     return float(s[0]) if np.ndim(step) == 0 else s
 
 
-def _check_steps(step):
+def _validate_steps(step):
     if isinstance(step, (bool, np.bool_)):
         raise TypeError(f"step must be an int or an array of ints >= 0, got {step!r}")
     arr = np.asarray(step)
@@ -190,25 +190,25 @@ class GradualPruning(Callback):
     def __init__(self, final_sparsity, *, begin_step=0, end_step=None, frequency=10,
                  initial_sparsity=0.0, criterion="magnitude", scope="global", data=None, seed=None,
                  min_density=MIN_DENSITY, keep_history=False):
-        self.final_sparsity = check_float(final_sparsity, "final_sparsity", low=0.0, high=1.0,
+        self.final_sparsity = validate_float(final_sparsity, "final_sparsity", low=0.0, high=1.0,
                                           low_inclusive=True)
-        self.initial_sparsity = check_float(initial_sparsity, "initial_sparsity", low=0.0,
+        self.initial_sparsity = validate_float(initial_sparsity, "initial_sparsity", low=0.0,
                                             high=1.0, low_inclusive=True)
         if self.initial_sparsity > self.final_sparsity:
             raise ValueError(f"initial_sparsity must be <= final_sparsity, got "
                              f"initial_sparsity={initial_sparsity!r}, "
                              f"final_sparsity={final_sparsity!r}")
-        self.begin_step = check_int(begin_step, "begin_step", minimum=0)
-        self.end_step = None if end_step is None else check_int(
+        self.begin_step = validate_int(begin_step, "begin_step", minimum=0)
+        self.end_step = None if end_step is None else validate_int(
             end_step, "end_step", minimum=self.begin_step + 1)
-        self.frequency = check_int(frequency, "frequency", minimum=1)
-        self.criterion = _check_weight_criterion(criterion)
-        self.scope = check_choice(scope, "scope", SCOPES)
+        self.frequency = validate_int(frequency, "frequency", minimum=1)
+        self.criterion = _validate_weight_criterion(criterion)
+        self.scope = validate_choice(scope, "scope", SCOPES)
         if data is not None or lookup("weights", self.criterion).needs_data:
-            check_data(None, data, f"criterion={criterion!r}")
+            validate_data(None, data, f"criterion={criterion!r}")
         self.data = data
-        self.rng = check_seed(seed)
-        self.min_density = check_float(min_density, "min_density", low=0.0, high=1.0,
+        self.rng = validate_seed(seed)
+        self.min_density = validate_float(min_density, "min_density", low=0.0, high=1.0,
                                        low_inclusive=True, high_inclusive=False)
         self.keep_history = bool(keep_history)
         self.steps, self.sparsities = [], []
@@ -231,8 +231,8 @@ class GradualPruning(Callback):
             raise ValueError(f"end_step must be in ({self.begin_step}, {state.total_steps}] "
                              f"(begin_step, the run's total_steps), got {end}")
         if self.data is not None:
-            check_data(state.model, self.data, f"criterion={self.criterion!r}")
-        check_reachable(state.model, self.final_sparsity, "final_sparsity", scope=self.scope,
+            validate_data(state.model, self.data, f"criterion={self.criterion!r}")
+        validate_reachable(state.model, self.final_sparsity, "final_sparsity", scope=self.scope,
                         min_density=self.min_density)
         self._end = end
         self.steps, self.sparsities = [], []
@@ -274,7 +274,7 @@ class GradualPruning(Callback):
 
 
 # ----------------------------------------------------------------------- helpers
-def _check_weight_criterion(criterion):
+def _validate_weight_criterion(criterion):
     return lookup("weights", criterion).name
 
 
@@ -362,10 +362,10 @@ def prune_and_finetune(model, amount, data, *, kind="weights", criterion=None, s
     -------
     FinetuneResult
     """
-    check_model(model)
-    X_train, y_train, X_test, y_test = check_dataset(data)
-    check_choice(kind, "kind", KINDS)
-    epochs = check_int(epochs, "epochs", minimum=1)
+    validate_model(model)
+    X_train, y_train, X_test, y_test = validate_dataset(data)
+    validate_choice(kind, "kind", KINDS)
+    epochs = validate_int(epochs, "epochs", minimum=1)
     guard = {} if min_density is None else {"min_density": min_density}
     criterion = DEFAULT_CRITERION[kind] if criterion is None else criterion
     if kind == "weights":
@@ -389,7 +389,7 @@ def _seeds(seed, n):
     """`n` independent int seeds derived from one `seed` (deterministic)."""
     if isinstance(seed, np.random.Generator):
         return [int(s) for s in seed.integers(2**32, size=n)]
-    check_seed(seed)  # None: fresh entropy, then fixed for the whole call
+    validate_seed(seed)  # None: fresh entropy, then fixed for the whole call
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
 
 
@@ -432,10 +432,10 @@ def _round_targets(target, rounds, per_round, default_rounds):
         raise ValueError(f"give rounds or per_round, not both; got rounds={rounds!r}, "
                          f"per_round={per_round!r}")
     if per_round is None:
-        rounds = check_int(default_rounds if rounds is None else rounds, "rounds", minimum=1)
+        rounds = validate_int(default_rounds if rounds is None else rounds, "rounds", minimum=1)
         per_round = 1.0 - (1.0 - target) ** (1.0 / rounds) if target < 1 else 1.0
     else:
-        per_round = check_float(per_round, "per_round", low=0.0, high=1.0)
+        per_round = validate_float(per_round, "per_round", low=0.0, high=1.0)
         rounds = (1 if per_round == 1 or target == 0 else
                   max(1, math.ceil(math.log1p(-target) / math.log1p(-per_round) - 1e-9)))
     targets = [min(1.0 - (1.0 - per_round) ** r, target) for r in range(1, rounds + 1)]
@@ -483,19 +483,19 @@ def iterative_prune(model, target_sparsity, data, *, rounds=None, per_round=None
     -------
     IterativeResult
     """
-    check_model(model)
-    target = check_float(target_sparsity, "target_sparsity", low=0.0, high=1.0,
+    validate_model(model)
+    target = validate_float(target_sparsity, "target_sparsity", low=0.0, high=1.0,
                          low_inclusive=True)
-    X_train, y_train, X_test, y_test = check_dataset(data)
-    finetune_epochs = check_int(finetune_epochs, "finetune_epochs", minimum=1)
-    criterion = _check_weight_criterion(criterion)
-    scope = check_choice(scope, "scope", SCOPES)
-    min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
+    X_train, y_train, X_test, y_test = validate_dataset(data)
+    finetune_epochs = validate_int(finetune_epochs, "finetune_epochs", minimum=1)
+    criterion = _validate_weight_criterion(criterion)
+    scope = validate_choice(scope, "scope", SCOPES)
+    min_density = validate_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
                               high_inclusive=False)
-    check_reachable(model, target, "target_sparsity", scope=scope, min_density=min_density)
+    validate_reachable(model, target, "target_sparsity", scope=scope, min_density=min_density)
     targets = _round_targets(target, rounds, per_round, default_rounds=5)
     prune_seed, fit_seed = _seeds(seed, 2)
-    prune_rng = check_seed(prune_seed)
+    prune_rng = validate_seed(prune_seed)
     acc = model.score(X_test, y_test)
     result = IterativeResult([sparsity(model)], [acc], [acc])
     for r, s in enumerate(targets, start=1):
@@ -654,15 +654,15 @@ def lottery_ticket(layer_sizes, data, *, target_sparsity, rounds=None, per_round
     -------
     LotteryResult
     """
-    X_train, y_train, X_test, y_test = check_dataset(data)
-    target = check_float(target_sparsity, "target_sparsity", low=0.0, high=1.0,
+    X_train, y_train, X_test, y_test = validate_dataset(data)
+    target = validate_float(target_sparsity, "target_sparsity", low=0.0, high=1.0,
                          high_inclusive=False)
-    per_round = check_float(per_round, "per_round", low=0.0, high=1.0)
-    output_per_round = check_float(output_per_round, "output_per_round", low=0.0, high=1.0)
-    epochs = check_int(epochs, "epochs", minimum=1)
-    rewind_epoch = check_int(rewind_epoch, "rewind_epoch", minimum=0, maximum=epochs - 1)
+    per_round = validate_float(per_round, "per_round", low=0.0, high=1.0)
+    output_per_round = validate_float(output_per_round, "output_per_round", low=0.0, high=1.0)
+    epochs = validate_int(epochs, "epochs", minimum=1)
+    rewind_epoch = validate_int(rewind_epoch, "rewind_epoch", minimum=0, maximum=epochs - 1)
     if rounds is not None:
-        rounds = check_int(rounds, "rounds", minimum=1)
+        rounds = validate_int(rounds, "rounds", minimum=1)
     init_seed, fit_seed, control_seed = _seeds(seed, 3)
     ticket = MLP(layer_sizes, activation=activation, seed=init_seed)
     rates = [per_round] * (len(ticket.layers) - 1) + [output_per_round]

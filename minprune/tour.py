@@ -20,7 +20,7 @@ import numpy as np
 
 from . import datasets
 from ._table import text_table
-from ._validation import check_choice, check_float, check_int
+from ._validation import validate_choice, validate_float, validate_int
 from .io import atomic_write
 from .metrics import measure_latency, report
 from .model import MLP
@@ -94,7 +94,7 @@ class TourResult:
         return f"minprune tour: {self.data}, MLP {sizes}, seed {self.seed}\n\n{self.table()}"
 
 
-def _check_out(out, force):
+def _validate_out(out, force):
     """Return `out` as a Path after refusing folders where the tour could lose a user's file.
 
     A folder the tour made (it holds ``MARKER``) is rewritten freely. Any other
@@ -132,7 +132,7 @@ def _check_out(out, force):
 
 
 def _claim_out(out):
-    """Create `out` (checked by ``_check_out``) and mark it as the tour's own."""
+    """Create `out` (checked by ``_validate_out``) and mark it as the tour's own."""
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / MARKER, "This folder was written by `minprune tour`; it rewrites its own "
                                "files here.\n")
@@ -197,21 +197,21 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
     from .viz import plots  # after the backend is chosen: it imports pyplot
 
     # Every argument is checked before the folder is made, so a bad one leaves nothing behind.
-    check_choice(data, "data", ("digits", "mnist1d"))
-    seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)  # the data sets' range
-    epochs = check_int(epochs, "epochs", minimum=1)
-    finetune_epochs = check_int(finetune_epochs, "finetune_epochs", minimum=1)
-    repeats = check_int(repeats, "repeats", minimum=5)
-    check_float(weight_sparsity, "weight_sparsity", low=0.0, high=1.0, high_inclusive=False)
-    check_float(neuron_fraction, "neuron_fraction", low=0.0, high=1.0, high_inclusive=False)
+    validate_choice(data, "data", ("digits", "mnist1d"))
+    seed = validate_int(seed, "seed", minimum=0, maximum=2**32 - 1)  # the data sets' range
+    epochs = validate_int(epochs, "epochs", minimum=1)
+    finetune_epochs = validate_int(finetune_epochs, "finetune_epochs", minimum=1)
+    repeats = validate_int(repeats, "repeats", minimum=5)
+    validate_float(weight_sparsity, "weight_sparsity", low=0.0, high=1.0, high_inclusive=False)
+    validate_float(neuron_fraction, "neuron_fraction", low=0.0, high=1.0, high_inclusive=False)
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (tuple, list)) or not hidden:
         raise TypeError(f"hidden must be a non-empty tuple of hidden layer widths such as "
                         f"(256, 256), got {hidden!r}")
-    hidden = tuple(check_int(h, f"hidden[{i}]", minimum=1) for i, h in enumerate(hidden))
+    hidden = tuple(validate_int(h, f"hidden[{i}]", minimum=1) for i, h in enumerate(hidden))
     for flag, name in ((force, "force"), (verbose, "verbose")):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
-    out = _claim_out(_check_out(out, force))
+    out = _claim_out(_validate_out(out, force))
     start = time.perf_counter()
 
     def say(msg):

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _progress
-from ._validation import check_features, check_int, check_seed
+from ._validation import validate_features, validate_int, validate_seed
 from .blas import blas_threads
-from .distill import Distillation, check_distillation
-from .lr_schedule import check_lr_schedule, lr_factor
+from .distill import Distillation, validate_distillation
+from .lr_schedule import validate_lr_schedule, lr_factor
 from .metrics import sparsity
 from .model import _OBJECTIVE, MLP
 from .optim import make_optimizer
@@ -252,19 +252,19 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     """
     if not isinstance(model, MLP):
         raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
-    X = check_features(X, "X", n_features=model.n_features, dtype=model.dtype)
-    y = model._check_y(y, "y", X.shape[0])
-    epochs = check_int(epochs, "epochs", minimum=1)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    X = validate_features(X, "X", n_features=model.n_features, dtype=model.dtype)
+    y = model._validate_y(y, "y", X.shape[0])
+    epochs = validate_int(epochs, "epochs", minimum=1)
+    batch_size = validate_int(batch_size, "batch_size", minimum=1)
     opt = make_optimizer(optimizer, lr, weight_decay)
-    rng = check_seed(seed)
+    rng = validate_seed(seed)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a tuple (X_val, y_val), got "
                             f"{type(validation_data).__name__}")
-        X_val = check_features(validation_data[0], "validation_data[0]",
+        X_val = validate_features(validation_data[0], "validation_data[0]",
                                n_features=model.n_features, dtype=model.dtype)
-        y_val = model._check_y(validation_data[1], "validation_data[1]", X_val.shape[0])
+        y_val = model._validate_y(validation_data[1], "validation_data[1]", X_val.shape[0])
         validation_data = (X_val, y_val)
     if not isinstance(callbacks, (list, tuple)):
         raise TypeError(f"callbacks must be a list or tuple of minprune.Callback objects "
@@ -279,8 +279,8 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     mode = _progress.where() if progress is None or progress else None
     if progress and mode is None:
         mode = "terminal"
-    lr_schedule = check_lr_schedule(lr_schedule)
-    check_distillation(temperature, distill_weight)  # a bad value is an error, teacher or not
+    lr_schedule = validate_lr_schedule(lr_schedule)
+    validate_distillation(temperature, distill_weight)  # a bad value is an error, teacher or not
     distill = None
     if teacher is not None:
         if model.objective != "cross_entropy":

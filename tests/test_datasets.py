@@ -9,7 +9,7 @@ from minprune import datasets
 from minprune.datasets import Dataset, load_digits, load_mnist1d, load_moons
 
 
-def check_dataset(ds, n_train, n_test, n_features, n_classes):
+def validate_dataset(ds, n_train, n_test, n_features, n_classes):
     assert isinstance(ds, Dataset)
     assert ds.X_train.shape == (n_train, n_features) and ds.X_test.shape == (n_test, n_features)
     assert ds.y_train.shape == (n_train,) and ds.y_test.shape == (n_test,)
@@ -27,7 +27,7 @@ def check_dataset(ds, n_train, n_test, n_features, n_classes):
 
 def test_digits():
     ds = load_digits()
-    check_dataset(ds, 1437, 360, 64, 10)
+    validate_dataset(ds, 1437, 360, 64, 10)
     # stratified: every class has the same share (to one sample) in both parts
     train_share = np.bincount(ds.y_train) / len(ds.y_train)
     test_share = np.bincount(ds.y_test) / len(ds.y_test)
@@ -93,10 +93,10 @@ def test_digits_statistics_come_from_the_training_part_only():
 
 def test_moons():
     ds = load_moons()
-    check_dataset(ds, 300, 100, 2, 2)
+    validate_dataset(ds, 300, 100, 2, 2)
     assert all(np.array_equal(x, y) for x, y in zip(ds, load_moons()))
     assert not np.array_equal(ds.X_train, load_moons(seed=1).X_train)
-    check_dataset(load_moons(n_samples=40, noise=0.0, test_size=0.5), 20, 20, 2, 2)
+    validate_dataset(load_moons(n_samples=40, noise=0.0, test_size=0.5), 20, 20, 2, 2)
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_mnist1d_generates_caches_and_rereads(cache, mnist1d_arrays, monkeypatch
 
     monkeypatch.setattr(datasets, "_generate_mnist1d", generate)
     first = load_mnist1d(seed=0)
-    check_dataset(first, 4000, 1000, 40, 10)
+    validate_dataset(first, 4000, 1000, 40, 10)
     assert calls == [0]
     assert [p.name for p in cache.iterdir()] == ["mnist1d-seed0.npz"]  # no temporary left
     second = load_mnist1d(seed=0)
@@ -210,16 +210,16 @@ def test_bad_arguments(loader, kwargs, exc, name):
         loader(**kwargs)
 
 
-# ----------------------------------------------------------------- check_dataset
+# ----------------------------------------------------------------- validate_dataset
 def test_check_dataset_accepts_a_dataset_or_any_four_sequence():
     ds = load_moons(n_samples=40)
-    checked = datasets.check_dataset(ds)
+    checked = datasets.validate_dataset(ds)
     assert isinstance(checked, Dataset)
     for got, want in zip(checked, ds):
         np.testing.assert_array_equal(got, want)
     parts = [[[0, 1], [2, 3], [4, 5]], [0.0, 1.0, 2.0], np.ones((2, 2)), np.array([1, 0])]
     for data in (parts, tuple(parts)):
-        checked = datasets.check_dataset(data)
+        checked = datasets.validate_dataset(data)
         assert isinstance(checked, Dataset) and checked.n_features == 2
         assert checked.X_train.dtype == np.float32  # ints become float32
         assert checked.X_test.dtype == np.float64  # floats keep their precision
@@ -245,4 +245,4 @@ X3, y3 = np.zeros((3, 2)), [0, 1, 0]
 ])
 def test_check_dataset_errors_name_the_argument(data, error, words):
     with pytest.raises(error, match=words):
-        datasets.check_dataset(data, "train_data")
+        datasets.validate_dataset(data, "train_data")

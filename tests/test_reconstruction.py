@@ -112,7 +112,7 @@ def test_sparsegpt_reconstructs_each_layer_better_than_magnitude(trained, amount
     pruned = model.copy()
     if n_m:
         prune_sparsegpt(pruned, None, X, n=n_m[0], m=n_m[1])
-        assert mp.check_n_m(pruned, *n_m)
+        assert mp.assert_n_m(pruned, *n_m)
     else:
         prune_sparsegpt(pruned, amount, X)
     dense64 = float64_copy(model)
@@ -260,7 +260,7 @@ def test_n_m_arguments(trained):
         prune_sparsegpt(model.copy(), None, X, n=4, m=4)
     m = model.copy()
     report = prune_sparsegpt(m, 0.5, X, n=2, m=4)
-    assert report.scope == "2:4" and mp.check_n_m(m, 2, 4)
+    assert report.scope == "2:4" and mp.assert_n_m(m, 2, 4)
 
 
 def test_networks_too_large_are_refused_with_the_size_they_would_need():

@@ -1,4 +1,4 @@
-"""shrink, prune_n_m / check_n_m and to_sparse: same outputs, exact patterns, clear errors."""
+"""shrink, prune_n_m / assert_n_m and to_sparse: same outputs, exact patterns, clear errors."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -138,7 +138,7 @@ def test_prune_n_m_keeps_the_n_largest_of_every_group(fan_in, fan_out, m, data, 
     model.apply_masks()
     weights = [layer.W.copy() for layer in model.layers]
     report = minprune.prune_n_m(model, n, m)
-    assert minprune.check_n_m(model, n, m) is True
+    assert minprune.assert_n_m(model, n, m) is True
     for layer, W, mask, row in zip(model.layers, weights, old, report.rows):
         np.testing.assert_array_equal(layer.mask, reference_n_m(W, mask, n, m))
         assert not (layer.mask & ~mask).any()            # already-pruned stay pruned
@@ -163,9 +163,9 @@ def test_prune_n_m_only_touches_the_chosen_layers():
     report = minprune.prune_n_m(model, 1, 4, layers=[-1])
     assert model.layers[0].mask.all() and model.layers[1].mask.all()
     assert [r["layer"] for r in report.rows] == ["layers[2]"]
-    assert minprune.check_n_m(model, 1, 4, layers=2)
+    assert minprune.assert_n_m(model, 1, 4, layers=2)
     with pytest.raises(AssertionError, match="layers\\[0\\]"):
-        minprune.check_n_m(model, 1, 4)
+        minprune.assert_n_m(model, 1, 4)
     assert "layers[2]" in str(report) and "<table>" in report._repr_html_()
 
 
@@ -179,17 +179,17 @@ def test_check_n_m_names_the_first_offending_group():
     layer.W[:3, 0] = 0.0  # column 0 now fine (1 non-zero in rows 0..3)
     with pytest.raises(AssertionError,
                        match=r"layers\[1\] breaks 2:4 sparsity: column 1, rows 0\.\.3 hold 3"):
-        minprune.check_n_m(model, 2, 4)
+        minprune.assert_n_m(model, 2, 4)
     # a violation in the short last group (row 8 alone) is caught too
     model = minprune.MLP([9, 2, 2], seed=0)
     minprune.prune_n_m(model, 1, 4)
     model.layers[0].mask[7:9, 1] = True
     model.layers[0].W[7:9, 1] = 1.0
     with pytest.raises(AssertionError, match=r"column 1, rows 4\.\.7"):
-        minprune.check_n_m(model, 1, 4)
+        minprune.assert_n_m(model, 1, 4)
     model.layers[0].mask[4:8, 1] = [False, False, False, True]
     model.layers[0].mask[8, 1] = True
-    assert minprune.check_n_m(model, 1, 4)
+    assert minprune.assert_n_m(model, 1, 4)
 
 
 def test_prune_n_m_with_another_criterion_uses_weight_importance():
@@ -197,7 +197,7 @@ def test_prune_n_m_with_another_criterion_uses_weight_importance():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(16, 8)), rng.integers(0, 3, size=16)
     minprune.prune_n_m(model, 2, 4, criterion="taylor", data=(X, y))
-    assert minprune.check_n_m(model, 2, 4)
+    assert minprune.assert_n_m(model, 2, 4)
     a, b = minprune.MLP([8, 6, 3], seed=0), minprune.MLP([8, 6, 3], seed=0)
     minprune.prune_n_m(a, 2, 4, criterion="random", seed=5)
     minprune.prune_n_m(b, 2, 4, criterion="random", seed=5)
@@ -244,8 +244,8 @@ def test_sparse_model_matches_predict_score_and_bytes():
     (lambda m: minprune.prune_n_m(m, criterion=3), TypeError, "criterion must be a string"),
     (lambda m: minprune.prune_n_m(m, criterion="size"), ValueError, "criterion must be one of"),
     (lambda m: minprune.prune_n_m(m, criterion="taylor"), ValueError, "needs data"),
-    (lambda m: minprune.check_n_m(m, 3, 2), ValueError, "n must be smaller than m"),
-    (lambda m: minprune.check_n_m([m]), TypeError, "model must be a minprune.MLP"),
+    (lambda m: minprune.assert_n_m(m, 3, 2), ValueError, "n must be smaller than m"),
+    (lambda m: minprune.assert_n_m([m]), TypeError, "model must be a minprune.MLP"),
 ])
 def test_bad_arguments_raise_clear_errors(call, exc, message):
     model = minprune.MLP([8, 4, 2], seed=0)

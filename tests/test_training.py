@@ -322,16 +322,16 @@ def test_bad_adam(kwargs, name):
 
 
 def test_check_seed_value_error_for_negative_type_error_for_non_ints():
-    from minprune._validation import check_seed
+    from minprune._validation import validate_seed
 
     for bad in (-1, np.int64(-5)):
         with pytest.raises(ValueError, match=r"rng must be a non-negative int.*got -"):
-            check_seed(bad, "rng")
+            validate_seed(bad, "rng")
     for bad in (1.5, "3", True, [1]):
         with pytest.raises(TypeError, match="rng must be a non-negative int"):
-            check_seed(bad, "rng")
+            validate_seed(bad, "rng")
     g = np.random.default_rng(0)
-    assert check_seed(g) is g and check_seed(np.uint8(3)).integers(100) == \
+    assert validate_seed(g) is g and validate_seed(np.uint8(3)).integers(100) == \
         np.random.default_rng(3).integers(100)
 
 

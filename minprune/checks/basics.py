@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from ..metrics import sparsity
-from ..model import MLP, check_model, log_softmax
+from ..model import MLP, validate_model, log_softmax
 from ..pruning.weights import prune_weights
 
 
@@ -73,7 +73,7 @@ def check_sparsity(answer, model):
     -------
     True
     """
-    check_model(model)
+    validate_model(model)
     answer = _number(answer, "the fraction of weights that are pruned, in [0, 1]")
     expected = sparsity(model)
     if abs(answer - expected) <= 1e-6:  # float32 answers pass
@@ -118,7 +118,7 @@ def check_pruned_copy(pruned, original, amount, *, criterion="magnitude", scope=
     -------
     True
     """
-    check_model(original, "original")
+    validate_model(original, "original")
     if pruned is None:
         _hint("replace None with your pruned copy of the model")
     if not isinstance(pruned, MLP):
@@ -233,7 +233,7 @@ def check_gradients(grads, model, X, y):
     -------
     True
     """
-    check_model(model)
+    validate_model(model)
     _, want = model.gradients(X, y)
     got = _as_grads(grads, model)
     n = len(y)

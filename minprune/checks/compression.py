@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import validate_int
 from ..compression import kmeans_1d
-from ..distill import check_distillation, distillation_delta
+from ..distill import validate_distillation, distillation_delta
 from ..huffman import code_lengths
 from .basics import _hint
 
@@ -33,7 +33,7 @@ def check_distillation_delta(delta, logits, y, teacher_logits, *, temperature, d
     logits = np.asarray(logits, dtype=np.float64)
     teacher_logits = np.asarray(teacher_logits, dtype=np.float64)
     y = np.asarray(y)
-    T, w = check_distillation(temperature, distill_weight)
+    T, w = validate_distillation(temperature, distill_weight)
     delta = _floats(delta, logits.shape, "the gradient at the logits")
     _, expected, _ = distillation_delta(logits, y, teacher_logits, T, w)
     if np.allclose(delta, expected, rtol=1e-6, atol=1e-9):
@@ -88,7 +88,7 @@ def check_huffman_lengths(lengths, values):
 
 def check_kmeans(centroids, values, k):
     """Check 1-D k-means with linear initialisation (as :func:`minprune.compression.kmeans_1d`)."""
-    k = check_int(k, "k", minimum=2)
+    k = validate_int(k, "k", minimum=2)
     values = np.asarray(values, dtype=np.float64).ravel()
     expected, _ = kmeans_1d(values, k)
     centroids = np.sort(_floats(centroids, (k,), f"the {k} centroids"))

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_float, check_int
-from ..model import check_model
+from .._validation import validate_float, validate_int
+from ..model import validate_model
 from ..pruning.dynamic import erdos_renyi_densities
 from ..pruning.rules import select_lowest
 from .basics import _hint
@@ -39,7 +39,7 @@ def check_drop_mask(new_mask, W, mask, k):
         Weights to drop.
     """
     W, mask = np.asarray(W), np.asarray(mask, dtype=bool)
-    k = check_int(k, "k", minimum=0, maximum=int(mask.sum()))
+    k = validate_int(k, "k", minimum=0, maximum=int(mask.sum()))
     new_mask = _bool_array(new_mask, W.shape, "the mask after dropping k weights")
     expected = mask & ~select_lowest(np.abs(W), k, eligible=mask)
     if np.array_equal(new_mask, expected):
@@ -65,8 +65,8 @@ def check_drop_fraction(values, steps, *, drop_fraction, end_step):
     if steps.ndim != 1 or not np.issubdtype(steps.dtype, np.integer):
         raise TypeError(f"steps must be a 1-D array of ints, got {steps.dtype} of shape "
                         f"{steps.shape}")
-    alpha = check_float(drop_fraction, "drop_fraction", low=0.0, high=1.0, high_inclusive=False)
-    end_step = check_int(end_step, "end_step", minimum=1)
+    alpha = validate_float(drop_fraction, "drop_fraction", low=0.0, high=1.0, high_inclusive=False)
+    end_step = validate_int(end_step, "end_step", minimum=1)
     if values is None:
         _hint("replace None with your fractions: one per entry of steps")
     values = np.asarray(values, dtype=np.float64)
@@ -88,8 +88,8 @@ def check_drop_fraction(values, steps, *, drop_fraction, end_step):
 
 def check_erdos_renyi(counts, model, density):
     """Check per-layer weight counts for an overall `density` under the Erdos-Renyi rule."""
-    check_model(model)
-    density = check_float(density, "density", low=0.0, high=1.0)
+    validate_model(model)
+    density = validate_float(density, "density", low=0.0, high=1.0)
     if counts is None:
         _hint("replace None with one count of kept weights per layer")
     counts = np.asarray(counts)

@@ -10,8 +10,8 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_features
-from ..model import check_model
+from .._validation import validate_features
+from ..model import validate_model
 from ..pruning.criteria import weight_importance
 from ..pruning.reconstruction import obs_removals, refit
 from .basics import _hint
@@ -62,8 +62,8 @@ def check_wanda_scores(scores, model, X, layer=0):
     -------
     True
     """
-    check_model(model)
-    X = check_features(X, "X", n_features=model.n_features, dtype=model.dtype)
+    validate_model(model)
+    X = validate_features(X, "X", n_features=model.n_features, dtype=model.dtype)
     if isinstance(layer, bool) or not isinstance(layer, numbers.Integral) \
             or not 0 <= layer < len(model.layers):
         raise ValueError(f"layer must be an index into model.layers (0..{len(model.layers) - 1}), "
@@ -163,7 +163,7 @@ def check_lamp_scores(scores, model, layer):
     -------
     True
     """
-    check_model(model)
+    validate_model(model)
     if isinstance(layer, bool) or not isinstance(layer, numbers.Integral) \
             or not 0 <= layer < len(model.layers):
         raise ValueError(f"layer must be an index into model.layers (0..{len(model.layers) - 1}), "

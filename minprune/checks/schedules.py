@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_float, check_int
+from .._validation import validate_float, validate_int
 from ..metrics import sparsity
-from ..model import check_model
-from ..pruning.criteria import check_data
+from ..model import validate_model
+from ..pruning.criteria import validate_data
 from ..schedules import cubic_sparsity
 from .basics import _hint, _number, _pruned_model
 
@@ -107,9 +107,9 @@ def check_per_round(per_round, target, rounds):
     -------
     True
     """
-    target = check_float(target, "target", low=0.0, high=1.0, low_inclusive=True,
+    target = validate_float(target, "target", low=0.0, high=1.0, low_inclusive=True,
                          high_inclusive=False)
-    rounds = check_int(rounds, "rounds", minimum=1)
+    rounds = validate_int(rounds, "rounds", minimum=1)
     p = _number(per_round, "the fraction of the surviving weights pruned in each round")
     expected = 1 - (1 - target) ** (1 / rounds)
     if abs(p - expected) <= 1e-6:
@@ -153,13 +153,13 @@ def check_sparsity_and_accuracy(model, data, *, min_sparsity, min_accuracy, orig
     True
     """
     _pruned_model(model)
-    X, y = check_data(model, data, "check_sparsity_and_accuracy")
-    min_sparsity = check_float(min_sparsity, "min_sparsity", low=0.0, high=1.0,
+    X, y = validate_data(model, data, "check_sparsity_and_accuracy")
+    min_sparsity = validate_float(min_sparsity, "min_sparsity", low=0.0, high=1.0,
                                low_inclusive=True)
-    min_accuracy = check_float(min_accuracy, "min_accuracy", low=0.0, high=1.0,
+    min_accuracy = validate_float(min_accuracy, "min_accuracy", low=0.0, high=1.0,
                                low_inclusive=True)
     if original is not None:
-        check_model(original, "original")
+        validate_model(original, "original")
     for i, layer in enumerate(model.layers):
         if np.any(layer.W[~layer.mask] != 0):
             _hint(f"layers[{i}] holds non-zero weights where its mask is False: call "

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_float, check_int
+from .._validation import validate_float, validate_int
 from ..metrics import csr_nbytes, report
-from ..model import MLP, check_model
-from ..pruning.criteria import check_data, neuron_importance
+from ..model import MLP, validate_model
+from ..pruning.criteria import validate_data, neuron_importance
 from ..pruning.neurons import prune_neurons
 from ..pruning.structured import n_m_mask, shrink
 from .basics import _hint, _number, _pruned_model
@@ -58,8 +58,8 @@ def check_apoz(apoz, model, data):
     -------
     True
     """
-    check_model(model)
-    X, y = check_data(model, data, "check_apoz")
+    validate_model(model)
+    X, y = validate_data(model, data, "check_apoz")
     hidden = model.layers[:-1]
     if not hidden:
         raise ValueError(f"model has no hidden layer: {model!r}")
@@ -148,7 +148,7 @@ def check_global_units(units, model, amount, criterion="l2", data=None):
     -------
     True
     """
-    check_model(model)
+    validate_model(model)
     if criterion == "random":
         raise ValueError("criterion='random' has no single right answer; pick a deterministic "
                          "criterion such as 'l1' or 'l2'")
@@ -209,9 +209,10 @@ def check_flops_and_accuracy(model, data, *, max_flops, min_accuracy):
     True
     """
     _pruned_model(model)
-    X, y = check_data(model, data, "check_flops_and_accuracy")
-    max_flops = check_int(max_flops, "max_flops", minimum=1)
-    min_accuracy = check_float(min_accuracy, "min_accuracy", low=0.0, high=1.0, low_inclusive=True)
+    X, y = validate_data(model, data, "check_flops_and_accuracy")
+    max_flops = validate_int(max_flops, "max_flops", minimum=1)
+    min_accuracy = validate_float(min_accuracy, "min_accuracy", low=0.0, high=1.0,
+                                  low_inclusive=True)
     totals = report(model).totals
     flops, dense = totals["shrunk_flops"], totals["dense_flops"]
     acc = model.score(X, y)
@@ -265,7 +266,7 @@ def check_shrink(layers, model):
     -------
     True
     """
-    check_model(model)
+    validate_model(model)
     small = shrink(model)
     pairs = _as_pairs(layers, len(model.layers))
     for i, ((W, b), ref, full) in enumerate(zip(pairs, small.layers, model.layers)):
@@ -322,7 +323,7 @@ def check_n_m_mask(mask, W, n=2, m=4):
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2:
         raise ValueError(f"W must be 2-D (fan_in, fan_out), got shape {W.shape}")
-    n, m = check_int(n, "n", minimum=1), check_int(m, "m", minimum=2)
+    n, m = validate_int(n, "n", minimum=1), validate_int(m, "m", minimum=2)
     if n >= m:
         raise ValueError(f"n must be smaller than m, got n={n}, m={m}")
     if mask is None:
@@ -381,10 +382,10 @@ def csr_break_even(shape, itemsize=4, index_itemsize=4):
     """
     if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != 2:
         raise TypeError(f"shape must be a pair (fan_in, fan_out), got {shape!r}")
-    fan_in = check_int(shape[0], "shape[0]", minimum=1)
-    fan_out = check_int(shape[1], "shape[1]", minimum=1)
-    itemsize = check_int(itemsize, "itemsize", minimum=1)
-    index_itemsize = check_int(index_itemsize, "index_itemsize", minimum=1)
+    fan_in = validate_int(shape[0], "shape[0]", minimum=1)
+    fan_out = validate_int(shape[1], "shape[1]", minimum=1)
+    itemsize = validate_int(itemsize, "itemsize", minimum=1)
+    index_itemsize = validate_int(index_itemsize, "index_itemsize", minimum=1)
     dense = fan_in * fan_out * itemsize
     # csr_nbytes is linear in nnz: a fixed cost (the row pointers) plus a cost per entry.
     fixed = csr_nbytes(0, fan_out, itemsize, index_itemsize)

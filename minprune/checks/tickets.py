@@ -14,8 +14,8 @@ import numpy as np
 
 from .._validation import _describe
 from ..metrics import csr_nbytes
-from ..model import MLP, Dense, check_model
-from ..pruning.criteria import check_data
+from ..model import MLP, Dense, validate_model
+from ..pruning.criteria import validate_data
 from ..pruning.weights import prune_weights
 from .basics import _float_array, _hint
 from .structure import _break_even_of_w, csr_break_even
@@ -76,7 +76,7 @@ def check_rewound(model, init_weights, masks):
     -------
     True
     """
-    check_model(model, "model")
+    validate_model(model, "model")
     if len(init_weights) != len(model.layers) or len(masks) != len(model.layers):
         raise ValueError(f"init_weights and masks must hold one entry per layer "
                          f"({len(model.layers)}), got {len(init_weights)} and {len(masks)}")
@@ -318,12 +318,12 @@ def check_one_shot_accuracies(accuracies, models, sparsities, data):
     if isinstance(models, MLP) or not isinstance(models, (list, tuple)) or not models:
         raise TypeError(f"models must be a non-empty list of MLPs, got {_describe(models)}")
     for k, model in enumerate(models):
-        check_model(model, f"models[{k}]")
+        validate_model(model, f"models[{k}]")
     x = np.asarray(sparsities, dtype=float)
     if x.ndim != 1 or x.size == 0 or not np.all((x >= 0) & (x <= 1)):
         raise ValueError(f"sparsities must be a non-empty 1-D sequence of fractions in [0, 1], "
                          f"got {_describe(sparsities)}")
-    X, y = check_data(models[0], data, "check_one_shot_accuracies")
+    X, y = validate_data(models[0], data, "check_one_shot_accuracies")
     for k, model in enumerate(models):
         if any(layer.is_pruned() for layer in model.layers):
             _hint(f"models[{k}] has pruned weights: it was pruned in place. Retrain it, and "
@@ -419,8 +419,8 @@ def check_equal_nonzeros_sparsity(answer, small, large):
     -------
     True
     """
-    check_model(small, "small")
-    check_model(large, "large")
+    validate_model(small, "small")
+    validate_model(large, "large")
     n_small = sum(layer.W.size for layer in small.layers)
     n_large = sum(layer.W.size for layer in large.layers)
     if n_small > n_large:
@@ -501,8 +501,8 @@ def check_undone(model, reference):
     -------
     True
     """
-    check_model(model, "model")
-    check_model(reference, "reference")
+    validate_model(model, "model")
+    validate_model(reference, "reference")
     if model.layer_sizes != reference.layer_sizes:
         _hint(f"model has layer sizes {model.layer_sizes}, reference {reference.layer_sizes}: "
               f"a shrunk model cannot be undone, undo the masked one")

@@ -11,10 +11,10 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import validate_int
 from ..metrics import sensitivity_scan
-from ..model import _FORWARD, check_model, log_softmax
-from ..pruning.criteria import check_data, weight_importance
+from ..model import _FORWARD, validate_model, log_softmax
+from ..pruning.criteria import validate_data, weight_importance
 from ..pruning.rules import resolve_amount, select_lowest
 from ..pruning.weights import prune_weights
 from .basics import _float_array, _hint, _number
@@ -108,7 +108,7 @@ def check_global_threshold(threshold, model, sparsity):
         When the threshold prunes the target count of weights, give or take one
         (so an interpolating ``np.quantile`` passes too).
     """
-    check_model(model)
+    validate_model(model)
     sparsity = float(sparsity)
     if not 0 <= sparsity <= 1:
         raise ValueError(f"sparsity must be in [0, 1], got {sparsity}")
@@ -163,8 +163,8 @@ def check_layer_sensitivity(accuracies, model, data, amount, criterion="magnitud
     -------
     True
     """
-    check_model(model)
-    X, y = check_data(model, data, "check_layer_sensitivity")
+    validate_model(model)
+    X, y = validate_data(model, data, "check_layer_sensitivity")
     amount = float(amount)
     n_layers = len(model.layers)
     got = _float_array(accuracies, (n_layers,), f"one accuracy per layer ({n_layers} numbers)")
@@ -229,8 +229,8 @@ def check_taylor_scores(scores, model, data):
     -------
     True
     """
-    check_model(model)
-    X, y = check_data(model, data, "check_taylor_scores")
+    validate_model(model)
+    X, y = validate_data(model, data, "check_taylor_scores")
     got = _as_layer_list(scores, model, "scores")
     want = weight_importance(model, "taylor", data=(X, y))
     if _close(got, want):
@@ -266,10 +266,10 @@ def _position(model, pos, name):
     if not isinstance(pos, (tuple, list)) or len(pos) != 3:
         raise TypeError(f"{name} must be a (layer, i, j) triple, got {pos!r}")
     n = len(model.layers)
-    layer = check_int(pos[0], f"{name}[0] (layer)", minimum=-n, maximum=n - 1) % n
+    layer = validate_int(pos[0], f"{name}[0] (layer)", minimum=-n, maximum=n - 1) % n
     fan_in, fan_out = model.layers[layer].W.shape
-    i = check_int(pos[1], f"{name}[1] (row i)", minimum=0, maximum=fan_in - 1)
-    j = check_int(pos[2], f"{name}[2] (column j)", minimum=0, maximum=fan_out - 1)
+    i = validate_int(pos[1], f"{name}[1] (row i)", minimum=0, maximum=fan_in - 1)
+    j = validate_int(pos[2], f"{name}[2] (column j)", minimum=0, maximum=fan_out - 1)
     return layer, i, j
 
 
@@ -303,8 +303,8 @@ def check_oracle_entry(delta, model, data, position):
     -------
     True
     """
-    check_model(model)
-    X, y = check_data(model, data, "check_oracle_entry")
+    validate_model(model)
+    X, y = validate_data(model, data, "check_oracle_entry")
     pos = _position(model, position, "position")
     _check_not_zeroed(model, [pos])
     got = _number(delta, "the change of the mean loss, L(without the weight) - L(with it)")
@@ -341,8 +341,8 @@ def check_pair_interaction(value, model, data, a, b):
     -------
     True
     """
-    check_model(model)
-    X, y = check_data(model, data, "check_pair_interaction")
+    validate_model(model)
+    X, y = validate_data(model, data, "check_pair_interaction")
     a, b = _position(model, a, "a"), _position(model, b, "b")
     if a == b:
         raise ValueError(f"a and b must be two different weights, got {a} twice")

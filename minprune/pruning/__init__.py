@@ -19,12 +19,12 @@ from .history import commit_masks, mask_history, rewind, undo
 from .neurons import prune_neurons
 from .oracle import oracle_saliency, rank_criteria
 from .rules import max_sparsity, select_lowest
-from .structured import check_n_m, prune_n_m, shrink, to_sparse
+from .structured import assert_n_m, prune_n_m, shrink, to_sparse
 from .units import active_units, live_units
 from .weights import prune_weights
 
 __all__ = ["criteria", "history", "neurons", "oracle", "rules", "structured", "units", "weights",
-           "active_units", "check_n_m", "commit_masks", "live_units", "mask_history",
+           "active_units", "assert_n_m", "commit_masks", "live_units", "mask_history",
            "max_sparsity", "neuron_importance", "oracle_saliency", "prune_n_m", "prune_neurons",
            "prune_weights", "rank_criteria", "rewind", "select_lowest", "shrink", "to_sparse",
            "undo", "weight_importance"]

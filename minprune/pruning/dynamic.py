@@ -29,8 +29,8 @@ import math
 
 import numpy as np
 
-from .._validation import check_choice, check_float, check_int, check_seed
-from ..model import check_model, softmax
+from .._validation import validate_choice, validate_float, validate_int, validate_seed
+from ..model import validate_model, softmax
 from ..schedules import GradualPruning, _layer_targets, _n_pruned, _split_count
 from ..training import Callback
 from .criteria import backprop_deltas
@@ -63,9 +63,9 @@ def erdos_renyi_densities(model, density, distribution="erdos-renyi"):
     list of int
         Weights kept per layer; they sum to ``round(density * total)`` exactly.
     """
-    check_model(model)
-    density = check_float(density, "density", low=0.0, high=1.0)
-    check_choice(distribution, "distribution", DISTRIBUTIONS)
+    validate_model(model)
+    density = validate_float(density, "density", low=0.0, high=1.0)
+    validate_choice(distribution, "distribution", DISTRIBUTIONS)
     sizes = np.array([layer.W.size for layer in model.layers], dtype=np.float64)
     goal = int(round(density * sizes.sum()))
     if distribution == "uniform":
@@ -96,13 +96,13 @@ def sparse_init(model, sparsity, *, distribution="erdos-renyi", seed=0):
     list of int
         Weights kept per layer.
     """
-    check_model(model)
-    sparsity = check_float(sparsity, "sparsity", low=0.0, high=1.0, low_inclusive=True,
+    validate_model(model)
+    sparsity = validate_float(sparsity, "sparsity", low=0.0, high=1.0, low_inclusive=True,
                            high_inclusive=False)
     if any(_n_pruned(model)):
         raise ValueError(f"model already has {sum(_n_pruned(model))} pruned weights; "
                          f"sparse_init starts from a dense model")
-    rng = check_seed(seed)
+    rng = validate_seed(seed)
     counts = erdos_renyi_densities(model, 1 - sparsity, distribution)
     masks = []
     for layer, keep in zip(model.layers, counts):
@@ -147,22 +147,22 @@ class _DropAndGrow(Callback):
 
     def __init__(self, sparsity=0.9, *, update_every=100, drop_fraction=0.3, end=0.75,
                  distribution="erdos-renyi", seed=None):
-        self.sparsity = None if sparsity is None else check_float(
+        self.sparsity = None if sparsity is None else validate_float(
             sparsity, "sparsity", low=0.0, high=1.0, low_inclusive=True, high_inclusive=False)
-        self.update_every = check_int(update_every, "update_every", minimum=1)
-        self.drop_fraction = check_float(drop_fraction, "drop_fraction", low=0.0, high=1.0,
+        self.update_every = validate_int(update_every, "update_every", minimum=1)
+        self.drop_fraction = validate_float(drop_fraction, "drop_fraction", low=0.0, high=1.0,
                                          high_inclusive=False)
-        self.end = check_float(end, "end", low=0.0, high=1.0)
-        self.distribution = check_choice(distribution, "distribution", DISTRIBUTIONS)
+        self.end = validate_float(end, "end", low=0.0, high=1.0)
+        self.distribution = validate_choice(distribution, "distribution", DISTRIBUTIONS)
         self.seed = seed
-        check_seed(seed)  # a bad seed fails here, not at the first update
+        validate_seed(seed)  # a bad seed fails here, not at the first update
         self.rng = None
         self.updates = []
 
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, state):
         model = state.model
-        self.rng = state.rng if self.seed is None else check_seed(self.seed)
+        self.rng = state.rng if self.seed is None else validate_seed(self.seed)
         self._end_step = int(self.end * state.total_steps)
         total = sum(layer.mask.size for layer in model.layers)
         pruned = sum(_n_pruned(model))

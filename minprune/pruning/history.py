@@ -191,7 +191,7 @@ def _snapshot(model, label, group=None, like=None, unchanged=False):
                               like._biases if same else [None] * n), group)
 
 
-def _check_shapes(model, entry):
+def _validate_shapes(model, entry):
     if entry.shapes != [layer.W.shape for layer in model.layers]:
         raise ValueError(f"the model's layer shapes {[layer.W.shape for layer in model.layers]} "
                          f"differ from those recorded in model.mask_history "
@@ -256,7 +256,7 @@ def commit_masks(model, masks, bias_masks=None, label="masks set", weights=None)
     if not history:
         history.append(_snapshot(model, "initial"))
     else:
-        _check_shapes(model, history[-1])
+        _validate_shapes(model, history[-1])
         fresh = _snapshot(model, history[-1].label, history[-1].group, like=history[-1])
         history[-1].__dict__.update(fresh.__dict__)  # in place: callers may hold the entry
     for i, (layer, m, bm) in enumerate(zip(layers, masks, bias_masks)):
@@ -297,7 +297,7 @@ def rewind(model, step=-2):
         raise ValueError(f"step must index model.mask_history ({len(history)} entries), got {step}")
     index = step % len(history)
     entry = history[index]
-    _check_shapes(model, entry)
+    _validate_shapes(model, entry)
     for layer, m, bm, w, b in zip(model.layers, entry.masks, entry.bias_masks, entry.weights,
                                   entry.biases):
         layer.mask, layer.bias_mask = m, bm  # fresh arrays, rebuilt from the entry

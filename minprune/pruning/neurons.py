@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice
-from ..model import check_model
+from .._validation import validate_choice
+from ..model import validate_model
 from .criteria import lookup, neuron_importance
 from .history import commit_masks
 from .rules import SCOPES, as_scalar, layer_collapse_guard, resolve_counts, select_by_scope
@@ -87,9 +87,9 @@ def prune_neurons(model, amount, *, criterion="l2", scope="layer", data=None, se
     PruningReport
         One row per hidden layer, counting units.
     """
-    check_choice(scope, "scope", SCOPES)
+    validate_choice(scope, "scope", SCOPES)
     lookup("neurons", criterion)
-    check_model(model)
+    validate_model(model)
     amount = as_scalar(amount)
     if len(model.layers) < 2:
         raise ValueError(f"model has no hidden layer to prune: {model!r}")

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._table import html_table, text_table
-from ..model import _FORWARD, check_model
-from .criteria import check_data, names, weight_importance
+from ..model import _FORWARD, validate_model
+from .criteria import validate_data, names, weight_importance
 from .rules import resolve_amount, select_lowest
 
 MAX_WEIGHTS = 5000  # oracle_saliency refuses larger models: its cost is weights x a forward pass
@@ -42,13 +42,13 @@ def oracle_saliency(model, data):
     list of ndarray
         One float64 array of shape (fan_in, fan_out) per layer, in nats.
     """
-    check_model(model)
+    validate_model(model)
     n_weights = sum(layer.W.size for layer in model.layers)
     if n_weights > MAX_WEIGHTS:
         raise ValueError(f"oracle_saliency re-evaluates the loss once per weight and is meant "
                          f"for tiny networks of at most {MAX_WEIGHTS} weights; this model has "
                          f"{n_weights}")
-    X, y = check_data(model, data, "oracle_saliency")
+    X, y = validate_data(model, data, "oracle_saliency")
     Ws = [(layer.W * layer.mask).astype(np.float64) for layer in model.layers]
     bs = [(layer.b * layer.bias_mask).astype(np.float64) for layer in model.layers]
     funcs = [_FORWARD[layer.activation] for layer in model.layers]
@@ -186,7 +186,7 @@ def rank_criteria(model, data, criteria=("magnitude", "taylor", "obd", "random")
     second-order Taylor expansion. Ties (e.g. every weight of a dead unit scores
     0) are broken by position, exactly as the pruning actions break them.
     """
-    check_model(model)
+    validate_model(model)
     if isinstance(criteria, str) or not hasattr(criteria, "__iter__"):
         raise TypeError(f"criteria must be a sequence of criterion names, got {criteria!r}")
     criteria = tuple(criteria)
@@ -322,7 +322,7 @@ def rank_methods(model, data, amount, methods=("magnitude", "obd", "wanda", "spa
     from .reconstruction import prune_obs, prune_sparsegpt
     from .weights import prune_weights
 
-    check_model(model)
+    validate_model(model)
     if isinstance(methods, str) or not hasattr(methods, "__iter__"):
         raise TypeError(f"methods must be a sequence of method names, got {methods!r}")
     methods = tuple(methods)
@@ -332,7 +332,7 @@ def rank_methods(model, data, amount, methods=("magnitude", "obd", "wanda", "spa
             raise ValueError(f"methods must hold names from {list(allowed)}, got {m!r}")
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be an int >= 1, got {rounds!r}")
-    X, y = check_data(model, data, "rank_methods")
+    X, y = validate_data(model, data, "rank_methods")
     live = sum(int(np.count_nonzero(layer.mask)) for layer in model.layers)
     k = resolve_amount(amount, live)
 

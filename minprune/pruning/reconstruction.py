@@ -43,12 +43,12 @@ import numbers
 import numpy as np
 import scipy.linalg
 
-from .._validation import _describe, check_features, check_float, check_labels
-from ..model import _FORWARD, MLP, Dense, check_model
+from .._validation import _describe, validate_features, validate_float, validate_labels
+from ..model import _FORWARD, MLP, Dense, validate_model
 from .criteria import backprop_deltas
 from .history import commit_masks
 from .rules import as_scalar, resolve_amount, resolve_counts, select_lowest
-from .structured import _check_n_m, n_m_mask
+from .structured import _validate_n_m, n_m_mask
 from .weights import LayerPruning, PruningReport
 
 HESSIANS = ("layer", "full")
@@ -83,11 +83,13 @@ def calibration_inputs(model, data, needed_by):
         if len(data) != 2:
             raise TypeError(f"data must be calibration inputs X or a tuple (X, y), got a tuple "
                             f"of length {len(data)}")
-        X = check_features(data[0], "data[0] (X)", n_features=model.n_features, dtype=np.float64)
+        X = validate_features(data[0], "data[0] (X)", n_features=model.n_features,
+                              dtype=np.float64)
         if data[1] is not None:
-            check_labels(data[1], "data[1] (y)", n_samples=X.shape[0], n_classes=model.n_classes)
+            validate_labels(data[1], "data[1] (y)", n_samples=X.shape[0],
+                            n_classes=model.n_classes)
         return X
-    return check_features(data, "data (X)", n_features=model.n_features, dtype=np.float64)
+    return validate_features(data, "data (X)", n_features=model.n_features, dtype=np.float64)
 
 
 def layer_hessian(X, damping, where="layer"):
@@ -317,8 +319,8 @@ def gauss_newton(model, X):
     return G / len(X)
 
 
-def _check_damping(damping):
-    return check_float(damping, "damping", low=0.0, low_inclusive=True)
+def _validate_damping(damping):
+    return validate_float(damping, "damping", low=0.0, low_inclusive=True)
 
 
 def _layer_rows(model, new_masks, old_masks):
@@ -412,10 +414,10 @@ def prune_obs(model, amount, data, *, hessian="layer", damping=DAMPING):
         Per layer: weights pruned and, for ``"layer"``, the relative change of
         the layer's output on the calibration inputs.
     """
-    check_model(model)
+    validate_model(model)
     if not isinstance(hessian, str) or hessian not in HESSIANS:
         raise ValueError(f"hessian must be one of {list(HESSIANS)}, got {_describe(hessian)}")
-    damping = _check_damping(damping)
+    damping = _validate_damping(damping)
     amount = as_scalar(amount)
     available = [int(np.count_nonzero(layer.mask)) for layer in model.layers]
     if hessian == "full":
@@ -553,8 +555,8 @@ def prune_sparsegpt(model, amount, data, *, n=None, m=None, damping=DAMPING,
     -------
     ReconstructionReport
     """
-    check_model(model)
-    damping = _check_damping(damping)
+    validate_model(model)
+    damping = _validate_damping(damping)
     if isinstance(block_size, bool) or not isinstance(block_size, numbers.Integral) \
             or block_size < 1:
         raise ValueError(f"block_size must be an int >= 1, got {_describe(block_size)}")
@@ -570,7 +572,7 @@ def prune_sparsegpt(model, amount, data, *, n=None, m=None, damping=DAMPING,
         if n is None or m is None:
             raise ValueError(f"n and m go together (keep n of every m inputs), got n={n!r}, "
                              f"m={m!r}")
-        n_m = _check_n_m(n, m)
+        n_m = _validate_n_m(n, m)
         if amount is not None and not (isinstance(amount, numbers.Real)
                                        and np.isclose(amount, 1 - n_m[0] / n_m[1])):
             raise ValueError(f"with n={n_m[0]}, m={n_m[1]} the sparsity is fixed at "
@@ -615,12 +617,12 @@ def reconstruct(model, reference, data, *, damping=DAMPING):
     -------
     ReconstructionReport
     """
-    check_model(model)
-    check_model(reference, "reference")
+    validate_model(model)
+    validate_model(reference, "reference")
     if reference.layer_sizes != model.layer_sizes:
         raise ValueError(f"reference must have the layer sizes of model {model.layer_sizes}, "
                          f"got {reference.layer_sizes}")
-    damping = _check_damping(damping)
+    damping = _validate_damping(damping)
     X = calibration_inputs(model, data, "reconstruct")
 
     def one_layer(W, H, L, live, k):
@@ -661,11 +663,11 @@ def rescale_units(model, factor, n_units, data):
     units : list of int ndarray
         The rescaled units of each hidden layer.
     """
-    check_model(model)
+    validate_model(model)
     if model.activation != "relu":
         raise ValueError(f"rescale_units needs ReLU hidden units (positively homogeneous), this "
                          f"model's are {model.activation!r}")
-    factor = check_float(factor, "factor", low=0.0)
+    factor = validate_float(factor, "factor", low=0.0)
     X = calibration_inputs(model, data, "rescale_units")
     out = model.copy()
     acts = float64_copy(model)._forward(X)

@@ -26,7 +26,7 @@ The layer-collapse guard: a global ranking of weights keeps at least
 by default), its most important ones, so it cannot disconnect the network
 (Tanaka et al. 2020); a global ranking of hidden units keeps at least one unit
 in every hidden layer. :func:`max_sparsity` is the highest sparsity the guard
-lets a global ranking reach, :func:`check_reachable` refuses a target above it.
+lets a global ranking reach, :func:`validate_reachable` refuses a target above it.
 
 The mask history (which makes every step undoable) lives in
 :mod:`minprune.pruning.history`.
@@ -38,8 +38,8 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_choice, check_float
-from ..model import check_model
+from .._validation import validate_choice, validate_float
+from ..model import validate_model
 
 SCOPES = ("layer", "global")
 """Where `amount` applies: each layer on its own, or one ranking over all layers."""
@@ -330,9 +330,9 @@ def max_sparsity(model, scope="global", min_density=MIN_DENSITY):
     A 8-16-3 MLP keeps 2 of its 128 first-layer weights and 1 of its 48
     output weights: ``max_sparsity(MLP([8, 16, 3])) == 173 / 176``.
     """
-    check_model(model)
-    check_choice(scope, "scope", SCOPES)
-    min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
+    validate_model(model)
+    validate_choice(scope, "scope", SCOPES)
+    min_density = validate_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
                               high_inclusive=False)
     masks = [layer.mask for layer in model.layers]
     total = sum(m.size for m in masks)
@@ -343,7 +343,7 @@ def max_sparsity(model, scope="global", min_density=MIN_DENSITY):
     return (total - kept) / total
 
 
-def check_reachable(model, target, name, *, kind="weights", scope="global",
+def validate_reachable(model, target, name, *, kind="weights", scope="global",
                     min_density=MIN_DENSITY, min_density_is_argument=True):
     """Refuse, before any training, a target sparsity the layer-collapse guard cannot reach.
 

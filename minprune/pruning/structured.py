@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._table import html_table, text_table
-from .._validation import _describe, check_features, check_int, check_labels
-from ..model import _FORWARD, MLP, Dense, check_model, layer_names, softmax
+from .._validation import _describe, validate_features, validate_int, validate_labels
+from ..model import _FORWARD, MLP, Dense, validate_model, layer_names, softmax
 from .criteria import weight_importance
 from .history import commit_masks
 from .units import unit_analysis
@@ -36,7 +36,7 @@ from .units import unit_analysis
 # --------------------------------------------------------------------- checks
 
 
-def _check_layer_indices(layers, n_layers, name="layers"):
+def _validate_layer_indices(layers, n_layers, name="layers"):
     """`layers` (None, an int or a sequence of ints, negatives allowed) -> sorted unique list."""
     if layers is None:
         return list(range(n_layers))
@@ -47,7 +47,7 @@ def _check_layer_indices(layers, n_layers, name="layers"):
                         f"got {_describe(layers)}")
     out = []
     for i in layers:
-        i = check_int(i, f"{name} entry", minimum=-n_layers, maximum=n_layers - 1)
+        i = validate_int(i, f"{name} entry", minimum=-n_layers, maximum=n_layers - 1)
         out.append(i % n_layers)
     if not out:
         raise ValueError(f"{name} must name at least one layer, got an empty list")
@@ -80,7 +80,7 @@ def shrink(model):
         Its logits equal the masked model's up to floating-point rounding
         (about 1e-6 relative in float32, 1e-12 in float64).
     """
-    model = check_model(model)
+    model = validate_model(model)
     constant, values, keep = unit_analysis(model)
     n_layers = len(model.layers)
     rows = np.ones(model.n_features, dtype=bool)
@@ -105,9 +105,9 @@ def shrink(model):
 # ------------------------------------------------------------------- N:M sparsity
 
 
-def _check_n_m(n, m):
-    m = check_int(m, "m", minimum=2)
-    n = check_int(n, "n", minimum=1)
+def _validate_n_m(n, m):
+    m = validate_int(m, "m", minimum=2)
+    n = validate_int(n, "n", minimum=1)
     if n >= m:
         raise ValueError(f"n must be smaller than m (keep n of every m weights), got n={n}, m={m}")
     return n, m
@@ -144,7 +144,7 @@ def n_m_mask(scores, mask, n, m):
     bool ndarray of shape (fan_in, fan_out)
         A subset of `mask`.
     """
-    n, m = _check_n_m(n, m)
+    n, m = _validate_n_m(n, m)
     scores, mask = np.asarray(scores, dtype=np.float64), np.asarray(mask, dtype=bool)
     if scores.ndim != 2 or scores.shape != mask.shape:
         raise ValueError(f"scores and mask must be 2-D arrays of the same shape (fan_in, fan_out), "
@@ -227,9 +227,9 @@ def prune_n_m(model, n=2, m=4, *, criterion="magnitude", layers=None, data=None,
     -------
     NMReport
     """
-    model = check_model(model)
-    n, m = _check_n_m(n, m)
-    chosen = _check_layer_indices(layers, len(model.layers))
+    model = validate_model(model)
+    n, m = _validate_n_m(n, m)
+    chosen = _validate_layer_indices(layers, len(model.layers))
     if not isinstance(criterion, str):
         raise TypeError(f"criterion must be a string such as 'magnitude', "
                         f"got {_describe(criterion)}")
@@ -249,7 +249,7 @@ def prune_n_m(model, n=2, m=4, *, criterion="magnitude", layers=None, data=None,
     return report
 
 
-def check_n_m(model, n=2, m=4, *, layers=None):
+def assert_n_m(model, n=2, m=4, *, layers=None):
     """Check that every group of m consecutive input weights holds at most n non-zeros.
 
     A non-zero is a weight that is live (``mask``) and not exactly 0.0, i.e. a
@@ -272,10 +272,10 @@ def check_n_m(model, n=2, m=4, *, layers=None):
     AssertionError
         Naming the first offending layer, column and rows.
     """
-    model = check_model(model)
-    n, m = _check_n_m(n, m)
+    model = validate_model(model)
+    n, m = _validate_n_m(n, m)
     names = None
-    for i in _check_layer_indices(layers, len(model.layers)):
+    for i in _validate_layer_indices(layers, len(model.layers)):
         layer = model.layers[i]
         nonzero = layer.mask & (layer.W != 0)
         counts = _groups(nonzero, m, False).sum(axis=1)  # (groups, fan_out)
@@ -366,7 +366,8 @@ class SparseMLP:
 
     def forward(self, X):
         """Logits, shape (n_samples, n_classes), for X of shape (n_samples, n_features)."""
-        return self._forward(check_features(X, "X", n_features=self.n_features, dtype=self.dtype))
+        X = validate_features(X, "X", n_features=self.n_features, dtype=self.dtype)
+        return self._forward(X)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1."""
@@ -378,8 +379,8 @@ class SparseMLP:
 
     def score(self, X, y):
         """Accuracy (fraction in [0, 1]) on `X`, `y`."""
-        X = check_features(X, "X", n_features=self.n_features, dtype=self.dtype)
-        y = check_labels(y, "y", n_samples=X.shape[0], n_classes=self.n_classes)
+        X = validate_features(X, "X", n_features=self.n_features, dtype=self.dtype)
+        y = validate_labels(y, "y", n_samples=X.shape[0], n_classes=self.n_classes)
         return float(np.mean(np.argmax(self._forward(X), axis=1) == y))
 
     def __repr__(self):
@@ -404,7 +405,7 @@ def to_sparse(model):
     """
     import scipy.sparse as sp
 
-    model = check_model(model)
+    model = validate_model(model)
     weights, biases = [], []
     for layer in model.layers:
         data, indices, indptr = _csr_of(layer.W, layer.mask)
@@ -413,5 +414,5 @@ def to_sparse(model):
     return SparseMLP(weights, biases, [layer.activation for layer in model.layers], model.dtype)
 
 
-__all__ = ["shrink", "prune_n_m", "check_n_m", "n_m_mask", "NMReport",
+__all__ = ["shrink", "prune_n_m", "assert_n_m", "n_m_mask", "NMReport",
            "to_sparse", "SparseMLP"]

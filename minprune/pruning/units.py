@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import _describe
-from ..model import _FORWARD, check_model
+from ..model import _FORWARD, validate_model
 
 
 def active_units(model):
@@ -68,7 +68,7 @@ def unit_masks(model, units):
         One per layer (output layer included), the model's current masks with
         the removed units' entries set to False.
     """
-    check_model(model)
+    validate_model(model)
     hidden = model.layers[:-1]
     if (isinstance(units, (str, bytes)) or not hasattr(units, "__len__")
             or len(units) != len(hidden)):
@@ -144,4 +144,4 @@ def live_units(model):
         weights were all pruned by weight pruning is active there but not live
         here.
     """
-    return unit_analysis(check_model(model))[2]
+    return unit_analysis(validate_model(model))[2]

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._table import html_table, text_table
-from .._validation import check_choice, check_float
-from ..model import check_model
+from .._validation import validate_choice, validate_float
+from ..model import validate_model
 from .criteria import lookup, weight_importance
 from .history import commit_masks
 from .rules import (MIN_DENSITY, WEIGHT_SCOPES, as_scalar, layer_collapse_guard,
@@ -180,11 +180,11 @@ def prune_weights(model, amount, *, criterion="magnitude", scope="layer", data=N
         When the guard leaves fewer prunable weights than `amount` asks for;
         :func:`~minprune.pruning.rules.max_sparsity` tells the highest sparsity it allows.
     """
-    check_choice(scope, "scope", WEIGHT_SCOPES)
+    validate_choice(scope, "scope", WEIGHT_SCOPES)
     lookup("weights", criterion)
-    min_density = check_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
+    min_density = validate_float(min_density, "min_density", low=0.0, high=1.0, low_inclusive=True,
                               high_inclusive=False)
-    check_model(model)
+    validate_model(model)
     amount = as_scalar(amount)
     masks = [layer.mask for layer in model.layers]
     available = [int(np.count_nonzero(m)) for m in masks]

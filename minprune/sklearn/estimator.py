@@ -28,13 +28,13 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._table import html_table, text_table
-from .._validation import check_int, check_seed
+from .._validation import validate_int, validate_seed
 from ..metrics import sparsity as _measured_sparsity
 from ..model import MLP, softmax
 from ..optim import Adam
 from ..pruning.criteria import DEFAULT_CRITERION, KINDS, names
 from ..pruning.neurons import prune_neurons
-from ..pruning.rules import SCOPES, check_reachable
+from ..pruning.rules import SCOPES, validate_reachable
 from ..schedules import GradualPruning, _prune_to_sparsity, _round_targets
 from ..training import Callback, History, _blas_limit, fit
 from .interop import _FROM_SKLEARN
@@ -219,13 +219,13 @@ class _BasePrunedMLP(BaseEstimator):
             return self._fit(X, y)
 
     def _fit(self, X, y):
-        hidden, criterion = self._check_combinations()
+        hidden, criterion = self._validate_combinations()
         X, y, n_outputs = self._validate_Xy(X, y)
         init_rng, train_rng, prune_rng, split_rng = _generator(self.random_state).spawn(4)
         model = MLP([X.shape[1], *hidden, n_outputs], activation=_FROM_SKLEARN[self.activation],
                     seed=init_rng, dtype=X.dtype, objective=self._objective)
         _glorot_like_sklearn(model, self.activation, init_rng)
-        check_reachable(model, self.sparsity, "sparsity", kind=self.kind, scope=self.scope,
+        validate_reachable(model, self.sparsity, "sparsity", kind=self.kind, scope=self.scope,
                         min_density_is_argument=False)  # before any training
 
         X_val = y_val = None
@@ -247,14 +247,15 @@ class _BasePrunedMLP(BaseEstimator):
         self.best_validation_score_ = run.best if self.early_stopping else None
         return self
 
-    def _check_combinations(self):
+    def _validate_combinations(self):
         """What ``_parameter_constraints`` cannot say: element checks and parameter pairs."""
         hidden = self.hidden_layer_sizes
         hidden = [hidden] if isinstance(hidden, Integral) else list(hidden)
         if not hidden:
             raise ValueError("hidden_layer_sizes must hold at least one layer width, such as "
                              f"(100,) or (128, 64), got {self.hidden_layer_sizes!r}")
-        hidden = [check_int(h, f"hidden_layer_sizes[{i}]", minimum=1) for i, h in enumerate(hidden)]
+        hidden = [validate_int(h, f"hidden_layer_sizes[{i}]", minimum=1)
+                  for i, h in enumerate(hidden)]
         criterion = DEFAULT_CRITERION[self.kind] if self.criterion is None else self.criterion
         allowed = names(self.kind)
         if criterion not in allowed:
@@ -328,7 +329,7 @@ class _BasePrunedMLP(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         with _blas_limit():
-            return self.model_._forward(self.model_._check_X(X))[-1]
+            return self.model_._forward(self.model_._validate_X(X))[-1]
 
 
 class PrunedMLPClassifier(ClassifierMixin, _BasePrunedMLP):
@@ -554,7 +555,7 @@ def _generator(random_state):
     """A ``np.random.Generator`` from scikit-learn's random_state (int, RandomState, None)."""
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    return check_seed(random_state, "random_state")
+    return validate_seed(random_state, "random_state")
 
 
 def _batch_size(batch_size, n_samples):
@@ -667,7 +668,7 @@ def sweep(estimator, X, y, grid, *, cv=5, scoring=None, n_jobs=None):
         Rows in grid order (``ParameterGrid``), folds in order within a setting.
     """
     path = _pruned_step(estimator)
-    settings = list(_check_grid(grid))
+    settings = list(_validate_grid(grid))
     names = list(dict.fromkeys(name for s in settings for name in s))
     full = {name: name if "__" in name or not path else f"{path}__{name}" for name in names}
     valid = estimator.get_params(deep=True)
@@ -721,7 +722,7 @@ def sparsity_sweep(estimator, X, y, sparsities, *, cv=3, scoring=None, n_jobs=No
                  n_jobs=n_jobs)
 
 
-def _check_grid(grid):
+def _validate_grid(grid):
     if isinstance(grid, dict):
         grid = [grid]
     if not isinstance(grid, (list, tuple)) or not grid or not all(isinstance(g, dict) for g in grid):

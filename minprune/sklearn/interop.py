@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model import MLP, Dense, _check_dtype
+from ..model import MLP, Dense, _validate_dtype
 
 # scikit-learn's activation names -> minprune's
 _FROM_SKLEARN = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid", "identity": "identity"}
@@ -83,7 +83,7 @@ def from_sklearn(clf, dtype=None):
             f"{n_out} outputs; multilabel classifiers have no softmax equivalent")
     if dtype is None:
         dtype = coefs[0].dtype if coefs[0].dtype in (np.float32, np.float64) else np.float64
-    dtype = _check_dtype(dtype)
+    dtype = _validate_dtype(dtype)
 
     activation = _FROM_SKLEARN[clf.activation]
     layers = []
@@ -135,7 +135,7 @@ def to_sklearn(model):
 
     if not isinstance(model, MLP):
         raise TypeError(f"model must be a minprune.MLP, got {type(model).__name__}")
-    _check_sklearn_layout(model)
+    _validate_sklearn_layout(model)
     if model.objective == "squared_error":
         return _to_regressor(model)
     classes = np.asarray(np.arange(model.n_classes) if model.classes_ is None else model.classes_)
@@ -162,7 +162,7 @@ def to_sklearn(model):
     return clf
 
 
-def _check_sklearn_layout(model):
+def _validate_sklearn_layout(model):
     hidden = [layer.activation for layer in model.layers[:-1]]
     if any(a != model.activation for a in hidden) or model.layers[-1].activation != "identity":
         raise ValueError("model must use one activation in all hidden layers and a linear "

@@ -15,9 +15,9 @@ from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.transforms import offset_copy
 
-from .._validation import check_choice, check_int, check_seed
+from .._validation import validate_choice, validate_int, validate_seed
 from ..metrics import sparsity
-from ..model import check_model
+from ..model import validate_model
 from ..pruning.units import live_units
 from .style import INK, NEGATIVE, POSITIVE, PRUNED, _axes, _fmt
 
@@ -141,11 +141,11 @@ def network_diagram(model, *, max_neurons_per_layer=16, max_connections=400, pru
     Axes
         With ``ax.diagram_counts``, a :class:`DiagramCounts` of what was drawn.
     """
-    check_model(model)
-    k_max = check_int(max_neurons_per_layer, "max_neurons_per_layer", minimum=2)
-    max_connections = check_int(max_connections, "max_connections", minimum=1)
-    check_choice(pruned, "pruned", ("faded", "hidden"))
-    rng = check_seed(seed)
+    validate_model(model)
+    k_max = validate_int(max_neurons_per_layer, "max_neurons_per_layer", minimum=2)
+    max_connections = validate_int(max_connections, "max_connections", minimum=1)
+    validate_choice(pruned, "pruned", ("faded", "hidden"))
+    rng = validate_seed(seed)
     sizes = model.layer_sizes
     shown = [_spread(n, k_max) for n in sizes]
     removed = _removed_units(model)

@@ -15,9 +15,9 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .._validation import check_choice, check_features, check_int, check_labels
+from .._validation import validate_choice, validate_features, validate_int, validate_labels
 from ..metrics import _si, sparsity
-from ..model import MLP, check_model
+from ..model import MLP, validate_model
 from ..training import History
 from .diagram import DiagramCounts, network_diagram
 from .style import (_PERCENT, INK, MARKERS, NEGATIVE, PALETTE, POSITIVE, PRUNED, _axes,
@@ -30,7 +30,7 @@ def _weights(obj, layer, name):
     if isinstance(obj, MLP):
         layers = obj.layers
         if layer is not None:
-            layer = check_int(layer, "layer", minimum=-len(layers), maximum=len(layers) - 1)
+            layer = validate_int(layer, "layer", minimum=-len(layers), maximum=len(layers) - 1)
             layers = [layers[layer]]
         kept = np.concatenate([lay.W[lay.mask].astype(float).ravel() for lay in layers])
         return kept, int(sum(lay.mask.size for lay in layers)) - kept.size
@@ -79,7 +79,7 @@ def weight_histogram(model_or_weights, *, before=None, layer=None, bins=60, log=
         add up to the number of kept weights.
     """
     kept, n_pruned = _weights(model_or_weights, layer, "model_or_weights")
-    bins = check_int(bins, "bins", minimum=2)
+    bins = validate_int(bins, "bins", minimum=2)
     if not isinstance(log, bool):
         raise TypeError(f"log must be True or False, got {log!r}")
     prior = None if before is None else _weights(before, layer, "before")
@@ -130,13 +130,13 @@ def mask_heatmap(model, *, layers=None, ax=None):
         Panel ``j`` holds ``model.layers[layers[j]].mask`` as its image array (no
         image when that mask is empty, beside a hidden layer with no units).
     """
-    check_model(model)
+    validate_model(model)
     n = len(model.layers)
     if layers is None:
         layers = list(range(n))
     elif isinstance(layers, numbers.Integral) or not hasattr(layers, "__iter__"):
         raise TypeError(f"layers must be a sequence of layer indices or None, got {layers!r}")
-    layers = [check_int(i, "layers[...]", minimum=-n, maximum=n - 1) for i in layers]
+    layers = [validate_int(i, "layers[...]", minimum=-n, maximum=n - 1) for i in layers]
     if not layers:
         raise ValueError("layers must name at least one layer")
     fig, axes = _axes_list(ax, len(layers), figsize=(3.2 * len(layers) + 0.6, 3.8))
@@ -227,7 +227,7 @@ or dict {label: such an array}, or a list of such arrays with `labels`
         raise ValueError(f"sparsities must be a non-empty 1-D array of fractions in [0, 1], "
                          f"got {np.asarray(sparsities)!r}")
     if band is not None:
-        check_choice(band, "band", ("minmax", "std"))
+        validate_choice(band, "band", ("minmax", "std"))
     curves = _curves(accuracies, labels, x.size)
     ax = _axes(ax, figsize=(8.5, 4.2))
     order = np.argsort(x, kind="stable")
@@ -425,13 +425,13 @@ def decision_boundary(model, X, y, *, resolution=200, title=None, ax=None):
         Its image holds the predicted class at each grid point, shape
         (resolution, resolution), row 0 at the bottom.
     """
-    check_model(model)
+    validate_model(model)
     if model.n_features != 2:
         raise ValueError(f"model must take 2 input features for a decision-boundary picture, "
                          f"got one with {model.n_features}")
-    X = check_features(X, "X", n_features=2, dtype=np.float64)
-    y = check_labels(y, "y", n_samples=X.shape[0], n_classes=model.n_classes)
-    resolution = check_int(resolution, "resolution", minimum=10, maximum=1000)
+    X = validate_features(X, "X", n_features=2, dtype=np.float64)
+    y = validate_labels(y, "y", n_samples=X.shape[0], n_classes=model.n_classes)
+    resolution = validate_int(resolution, "resolution", minimum=10, maximum=1000)
     ax = _axes(ax, figsize=(5, 4.5))
     grid, extent = _grid(X, resolution)
     pred = model.predict(grid).reshape(resolution, resolution)

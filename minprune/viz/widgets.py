@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import _describe, check_choice, check_float, check_int
-from ..datasets import check_dataset
+from .._validation import _describe, validate_choice, validate_float, validate_int
+from ..datasets import validate_dataset
 from ..metrics import report, sparsity
-from ..model import MLP, check_model
+from ..model import MLP, validate_model
 from ..pruning.criteria import DEFAULT_CRITERION, KINDS, lookup, names
 from ..pruning.history import commit_masks
 from ..pruning.neurons import unit_candidates
@@ -132,8 +132,8 @@ class _Lab:
     """A private copy of the model, the data, and the cached pruning orders."""
 
     def __init__(self, model, data, seed):
-        check_model(model)
-        data = check_dataset(data)
+        validate_model(model)
+        data = validate_dataset(data)
         if data.n_features != model.n_features:
             raise ValueError(f"data has {data.n_features} features, the model takes "
                              f"{model.n_features}")
@@ -187,11 +187,11 @@ def _fraction(value, name):
     if isinstance(value, numbers.Integral) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a fraction in [0, 1] (a float such as 0.5), got "
                         f"{_describe(value)}; the slider prunes fractions, not counts")
-    return check_float(value, name, low=0.0, high=1.0, low_inclusive=True)
+    return validate_float(value, name, low=0.0, high=1.0, low_inclusive=True)
 
 
-def _check_amounts(amounts):
-    """The slider's stops, sorted and distinct. Not ``metrics._check_sparsities``: that one
+def _validate_amounts(amounts):
+    """The slider's stops, sorted and distinct. Not ``metrics._validate_sparsities``: that one
     names its argument ``sparsities`` in errors, accepts a single number and accepts ints."""
     if isinstance(amounts, (str, bytes)) or not hasattr(amounts, "__len__"):
         raise TypeError(f"amounts must be a sequence of fractions in [0, 1], "
@@ -202,7 +202,7 @@ def _check_amounts(amounts):
     return tuple(values)
 
 
-def _check_amount(amount, amounts):
+def _validate_amount(amount, amounts):
     amount = _fraction(amount, "amount")
     if amount not in amounts:
         raise ValueError(f"amount must be one of the slider's amounts {list(amounts)}, "
@@ -294,12 +294,12 @@ class _Interactive:
     """What the explorers share: the lab, the controls' checks, static fallback, display."""
 
     def __init__(self, model, data, amounts, amount, scope, finetune_epochs, lr, seed, static):
-        self.seed = check_int(seed, "seed", minimum=0)
-        self.amounts = _check_amounts(amounts)
-        self.amount = _check_amount(amount, self.amounts)
-        self.finetune_epochs = check_int(finetune_epochs, "finetune_epochs", minimum=1)
-        self.lr = check_float(lr, "lr", low=0.0)
-        check_choice(scope, "scope", SCOPES)
+        self.seed = validate_int(seed, "seed", minimum=0)
+        self.amounts = _validate_amounts(amounts)
+        self.amount = _validate_amount(amount, self.amounts)
+        self.finetune_epochs = validate_int(finetune_epochs, "finetune_epochs", minimum=1)
+        self.lr = validate_float(lr, "lr", low=0.0)
+        validate_choice(scope, "scope", SCOPES)
         if static is None:
             static = not _widgets_can_render()
         if not isinstance(static, bool):
@@ -368,9 +368,9 @@ class Explorer(_Interactive):
     def __init__(self, model, data, *, amount, kind, criterion, scope, amounts, finetune_epochs,
                  lr, seed, static):
         super().__init__(model, data, amounts, amount, scope, finetune_epochs, lr, seed, static)
-        check_choice(kind, "kind", KINDS)
+        validate_choice(kind, "kind", KINDS)
         criterion = DEFAULT_CRITERION[kind] if criterion is None else criterion
-        check_choice(criterion, "criterion", names(kind))
+        validate_choice(criterion, "criterion", names(kind))
         self.slider = self.kind = self.criterion = self.scope = self.finetune_button = None
         self.status = self.report = self.diagram = None
         self.state = self.lab.prune(kind, criterion, scope, self.amount)
@@ -532,14 +532,14 @@ class Comparison(_Interactive):
     def __init__(self, model, data, *, criteria, kind, amount, scope, amounts, finetune_epochs,
                  lr, seed, static):
         super().__init__(model, data, amounts, amount, scope, finetune_epochs, lr, seed, static)
-        self.kind = check_choice(kind, "kind", KINDS)
+        self.kind = validate_choice(kind, "kind", KINDS)
         if isinstance(criteria, str) or not hasattr(criteria, "__len__") or len(criteria) < 2:
             raise ValueError(f"criteria must be a sequence of at least two criterion names, "
                              f"got {criteria!r}")
         if len(set(criteria)) != len(criteria):
             raise ValueError(f"criteria must be different from each other, got {criteria!r}")
         for c in criteria:
-            check_choice(c, "criteria entry", names(kind))
+            validate_choice(c, "criteria entry", names(kind))
         self.criteria = tuple(criteria)
         self.slider = self.scope = self.finetune_button = None
         self.statuses, self.diagrams = {}, {}

@@ -7,12 +7,12 @@ lists them (lowest score pruned first):
 
 """
 from . import neurons, weights  # noqa: F401  (importing them registers their criteria)
-from .registry import (DEFAULT_CRITERION, KINDS, Batch, Criterion, backprop_deltas, check_data,
+from .registry import (DEFAULT_CRITERION, KINDS, Batch, Criterion, backprop_deltas, validate_data,
                        criteria, describe, gauss_newton_diagonal, importance, lookup, names,
                        neuron_importance, register, weight_importance)
 
 __doc__ += "\n".join("    " + line for line in describe().splitlines()) + "\n"
 
-__all__ = ["Batch", "Criterion", "DEFAULT_CRITERION", "KINDS", "backprop_deltas", "check_data",
+__all__ = ["Batch", "Criterion", "DEFAULT_CRITERION", "KINDS", "backprop_deltas", "validate_data",
            "criteria", "describe", "gauss_newton_diagonal", "importance", "lookup", "names",
            "neuron_importance", "register", "weight_importance"]

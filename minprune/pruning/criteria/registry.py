@@ -31,8 +31,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..._validation import check_choice, check_features, check_labels, check_seed
-from ...model import _BACKWARD, check_model
+from ..._validation import validate_choice, validate_features, validate_labels, validate_seed
+from ...model import _BACKWARD, validate_model
 
 KINDS = ("weights", "neurons")
 """What a criterion scores: single weights, or whole hidden units."""
@@ -89,7 +89,7 @@ def register(name, kind, *, needs_data, doc, needs_labels=True):
     -------
     The decorator; it returns the function unchanged.
     """
-    check_choice(kind, "kind", KINDS)
+    validate_choice(kind, "kind", KINDS)
     if (kind, name) in _REGISTRY:
         raise ValueError(f"a {kind} criterion named {name!r} is already registered")
 
@@ -103,7 +103,7 @@ def register(name, kind, *, needs_data, doc, needs_labels=True):
 
 def criteria(kind):
     """The registered :class:`Criterion` objects of `kind`, in registration order."""
-    check_choice(kind, "kind", KINDS)
+    validate_choice(kind, "kind", KINDS)
     return tuple(c for (k, _), c in _REGISTRY.items() if k == kind)
 
 
@@ -114,14 +114,14 @@ def names(kind):
 
 def lookup(kind, name, argument="criterion"):
     """The :class:`Criterion` `name` of `kind`; a ValueError naming `argument` lists the others."""
-    check_choice(name, argument, names(kind))
+    validate_choice(name, argument, names(kind))
     return _REGISTRY[kind, name]
 
 
 def describe(kind=None):
     """A plain-text list of the registered criteria (of `kind`, or all): name, data, one line."""
     lines = []
-    for k in KINDS if kind is None else (check_choice(kind, "kind", KINDS),):
+    for k in KINDS if kind is None else (validate_choice(kind, "kind", KINDS),):
         lines.append(f"{k} criteria:")
         for c in criteria(k):
             data = ("no data" if not c.needs_data else "needs data=(X, y)" if c.needs_labels
@@ -191,24 +191,24 @@ def importance(model, kind, criterion, data=None, seed=None):
         One float64 array per layer (weights: of shape (fan_in, fan_out)) or per
         hidden layer (neurons: of shape (fan_out,)).
     """
-    check_model(model)
+    validate_model(model)
     found = lookup(kind, criterion)
-    rng = check_seed(seed)  # a bad seed is an error even where it goes unused
+    rng = validate_seed(seed)  # a bad seed is an error even where it goes unused
     X = y = None
     if found.needs_data and not found.needs_labels and not isinstance(data, (tuple, list)):
         if data is None:
             raise ValueError(f"criterion={criterion!r} needs data: inputs X of shape (n_samples, "
                              f"{model.n_features}) (calibration data, no labels needed) or a "
                              f"pair (X, y); got data=None")
-        X = check_features(data, "data (X)", n_features=model.n_features, dtype=model.dtype)
+        X = validate_features(data, "data (X)", n_features=model.n_features, dtype=model.dtype)
     elif found.needs_data:
-        X, y = check_data(model, data, f"criterion={criterion!r}")
+        X, y = validate_data(model, data, f"criterion={criterion!r}")
     batch = Batch(model, X, y, rng)
     n_layers = len(model.layers) if kind == "weights" else len(model.layers) - 1
     return [found.score(model, i, batch) for i in range(n_layers)]
 
 
-def check_data(model, data, needed_by):
+def validate_data(model, data, needed_by):
     """Return ``(X, y)`` checked against `model`, or raise naming `data`.
 
     Parameters
@@ -228,10 +228,10 @@ def check_data(model, data, needed_by):
                         + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
     n_features, n_classes, dtype = ((None, None, np.float64) if model is None else
                                     (model.n_features, model.n_classes, model.dtype))
-    X = check_features(data[0], "data[0] (X)", n_features=n_features, dtype=dtype)
+    X = validate_features(data[0], "data[0] (X)", n_features=n_features, dtype=dtype)
     if model is not None:  # class labels, or a regressor's real targets
-        return X, model._check_y(data[1], "data[1] (y)", X.shape[0])
-    y = check_labels(data[1], "data[1] (y)", n_samples=X.shape[0], n_classes=n_classes)
+        return X, model._validate_y(data[1], "data[1] (y)", X.shape[0])
+    y = validate_labels(data[1], "data[1] (y)", n_samples=X.shape[0], n_classes=n_classes)
     return X, y
 
 
