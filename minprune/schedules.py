@@ -670,12 +670,7 @@ def lottery_ticket(layer_sizes, data, *, target_sparsity, rounds=None, per_round
         rates = _scaled_rates(ticket, rates, target, rounds)
     total = sum(layer.mask.size for layer in ticket.layers)
     goal = int(round(target * total))
-
-    def train(model, n_epochs, extra=()):
-        kwargs = _fresh_optimizer(fit_kwargs)
-        kwargs["callbacks"] = list(kwargs.get("callbacks", ())) + list(extra)
-        fit(model, X_train, y_train, epochs=n_epochs, lr=lr, seed=fit_seed, **kwargs)
-        return model.score(X_test, y_test)
+    train = _trainer((X_train, y_train, X_test, y_test), lr, fit_seed, fit_kwargs)
 
     saved = [(layer.W.copy(), layer.b.copy()) for layer in ticket.layers]
     extra = [_Snapshot(rewind_epoch, saved)] if rewind_epoch else []
@@ -686,24 +681,14 @@ def lottery_ticket(layer_sizes, data, *, target_sparsity, rounds=None, per_round
     r = 0
     while sum(_n_pruned(ticket)) < goal:
         r += 1
-        counts = _lottery_counts(ticket, rates, goal - sum(_n_pruned(ticket)))
-        if rounds is not None and r == rounds:  # the last allowed round takes what is left
-            avail = [int(np.count_nonzero(layer.mask)) for layer in ticket.layers]
-            counts = _split_count(goal - sum(_n_pruned(ticket)), counts, avail)
-        if sum(counts) == 0:  # so few survivors that the rates round to nothing: finish now
-            avail = [int(np.count_nonzero(layer.mask)) for layer in ticket.layers]
-            counts = _split_count(goal - sum(_n_pruned(ticket)),
-                                  [rate * a for rate, a in zip(rates, avail)], avail)
+        counts = _round_counts(ticket, rates, goal, last=rounds is not None and r == rounds)
         prune_weights(ticket, counts, criterion="magnitude", scope="layer")
         _relabel(ticket, f"lottery round {r}")
-        for layer, (W, b) in zip(ticket.layers, saved):  # rewind the survivors
-            layer.W[...] = W
-            layer.b[...] = b
-        ticket.apply_masks()
+        _rewind_survivors(ticket, saved)
         masks = [layer.mask.copy() for layer in ticket.layers]
         acc = train(ticket, epochs - rewind_epoch)
         control_acc = float("nan")
-        if control:
+        if control:  # the same masks on freshly drawn weights
             result.control = MLP(layer_sizes, activation=activation, seed=control_seed)
             commit_masks(result.control, masks, label=f"lottery round {r} masks")
             control_acc = train(result.control, epochs)
@@ -713,6 +698,44 @@ def lottery_ticket(layer_sizes, data, *, target_sparsity, rounds=None, per_round
         result.control_accuracy.append(control_acc)
         result.masks.append(masks)
     return result
+
+
+def _trainer(data, lr, seed, fit_kwargs):
+    """``train(model, n_epochs, extra_callbacks=())``: one lottery run, returning test accuracy."""
+    X_train, y_train, X_test, y_test = data
+
+    def train(model, n_epochs, extra=()):
+        kwargs = _fresh_optimizer(fit_kwargs)
+        kwargs["callbacks"] = list(kwargs.get("callbacks", ())) + list(extra)
+        fit(model, X_train, y_train, epochs=n_epochs, lr=lr, seed=seed, **kwargs)
+        return model.score(X_test, y_test)
+
+    return train
+
+
+def _round_counts(ticket, rates, goal, last):
+    """Weights each layer loses in this round: its rate of the survivors, capped at the goal.
+
+    The `last` allowed round takes what is left; so does a round whose rates round to
+    nothing (so few survivors are left).
+    """
+    counts = _lottery_counts(ticket, rates, goal - sum(_n_pruned(ticket)))
+    if last:
+        avail = [int(np.count_nonzero(layer.mask)) for layer in ticket.layers]
+        counts = _split_count(goal - sum(_n_pruned(ticket)), counts, avail)
+    if sum(counts) == 0:
+        avail = [int(np.count_nonzero(layer.mask)) for layer in ticket.layers]
+        counts = _split_count(goal - sum(_n_pruned(ticket)),
+                              [rate * a for rate, a in zip(rates, avail)], avail)
+    return counts
+
+
+def _rewind_survivors(ticket, saved):
+    """Set the unpruned weights back to their `saved` values (initial or early-epoch)."""
+    for layer, (W, b) in zip(ticket.layers, saved):
+        layer.W[...] = W
+        layer.b[...] = b
+    ticket.apply_masks()
 
 
 class _Snapshot(Callback):

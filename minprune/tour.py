@@ -188,15 +188,34 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
     -------
     TourResult
     """
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .viz import plots  # after the backend is chosen: it imports pyplot
-
     # Every argument is checked before the folder is made, so a bad one leaves nothing behind.
+    seed, epochs, finetune_epochs, repeats, hidden = _validate_arguments(
+        data, seed, epochs, finetune_epochs, repeats, weight_sparsity, neuron_fraction, hidden,
+        force, verbose)
+    out = _claim_out(_validate_out(out, force))
+    start = time.perf_counter()
+
+    def say(msg):
+        if verbose:
+            print(msg, flush=True)
+
+    ds = datasets.load_digits(seed=seed) if data == "digits" else datasets.load_mnist1d(seed=seed)
+    dense, history = _train_dense(ds, data, hidden, epochs, seed, say)
+    result = TourResult(data, seed, dense.layer_sizes, out=out)
+    ft = dict(epochs=finetune_epochs, lr=1e-3, batch_size=32, seed=seed)
+    models = _prune_three_ways(dense, ds, weight_sparsity, neuron_fraction, ft, say)
+    say("5/5 measuring accuracy, size, FLOPs and latency (one BLAS thread)")
+    rep = {name: report(getattr(models, name)).totals
+           for name in ("dense", "weights", "neurons", "two_four")}
+    result.rows = _measure(models, rep, ds, weight_sparsity, neuron_fraction, repeats)
+    figures = _draw_figures(models, rep, result.rows, ds, history, neuron_fraction,
+                            finetune_epochs, seed)
+    _save(out, figures, result, models, start, say)
+    return result
+
+
+def _validate_arguments(data, seed, epochs, finetune_epochs, repeats, weight_sparsity,
+                        neuron_fraction, hidden, force, verbose):
     validate_choice(data, "data", ("digits", "mnist1d"))
     seed = validate_int(seed, "seed", minimum=0, maximum=2**32 - 1)  # the data sets' range
     epochs = validate_int(epochs, "epochs", minimum=1)
@@ -211,26 +230,38 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
     for flag, name in ((force, "force"), (verbose, "verbose")):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
-    out = _claim_out(_validate_out(out, force))
-    start = time.perf_counter()
+    return seed, epochs, finetune_epochs, repeats, hidden
 
-    def say(msg):
-        if verbose:
-            print(msg, flush=True)
 
-    ds = datasets.load_digits(seed=seed) if data == "digits" else datasets.load_mnist1d(seed=seed)
+def _train_dense(ds, data, hidden, epochs, seed, say):
+    """Step 1: the dense model the three kinds of pruning start from, and its History."""
     X_train, y_train, X_test, y_test = ds
     sizes = [X_train.shape[1], *hidden, int(max(y_train.max(), y_test.max())) + 1]
-    result = TourResult(data, seed, sizes, out=out)
-
     say(f"1/5 training a dense MLP {'-'.join(map(str, sizes))} on {data} "
         f"({len(y_train)} train / {len(y_test)} test samples, {epochs} epochs)")
     dense = MLP(sizes, seed=seed)
     # Small batches: digits has 1437 training samples, so batch 128 gives only 12 steps an epoch.
     history = fit(dense, X_train, y_train, epochs=epochs, batch_size=32, seed=seed,
                   validation_data=(X_test, y_test))
-    ft = dict(epochs=finetune_epochs, lr=1e-3, batch_size=32, seed=seed)
+    return dense, history
 
+
+@dataclass
+class _Models:
+    """The models the tour compares."""
+
+    dense: object
+    weights: object       # weight-pruned and fine-tuned
+    weights_ft: object    # what prune_and_finetune measured on it
+    neurons: object       # neuron-pruned and fine-tuned (masked)
+    shrunk: object        # the same, shrunk to smaller dense matrices
+    two_four: object      # 2:4 sparsity, fine-tuned
+    sparse: object        # the weight-pruned model as CSR
+
+
+def _prune_three_ways(dense, ds, weight_sparsity, neuron_fraction, ft, say):
+    """Steps 2-4: weights, neurons, structure; each on a copy of `dense`, then fine-tuned."""
+    X_train, y_train, X_test, _ = ds
     say(f"2/5 weight pruning: global magnitude, {weight_sparsity:.0%} of weights, then fine-tuning")
     weights = dense.copy()
     weights_ft = prune_and_finetune(weights, weight_sparsity, ds, kind="weights",
@@ -248,33 +279,52 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
     two_four = dense.copy()
     prune_n_m(two_four, 2, 4)
     fit(two_four, X_train, y_train, **ft)
-    sparse = to_sparse(weights)
+    return _Models(dense, weights, weights_ft, neurons, shrunk, two_four, to_sparse(weights))
 
-    say("5/5 measuring accuracy, size, FLOPs and latency (one BLAS thread)")
-    rep = {name: report(m).totals for name, m in
-           [("dense", dense), ("weights", weights), ("neurons", neurons), ("2:4", two_four)]}
-    r = dict(X_test=X_test, y_test=y_test, repeats=repeats)
-    result.rows = [
-        _row("dense", dense, params=_stored(dense), flops=rep["dense"]["dense_flops"],
+
+def _measure(models, rep, ds, weight_sparsity, neuron_fraction, repeats):
+    """Step 5: one table row per model (accuracy, size, FLOPs, measured latency)."""
+    m = models
+    r = dict(X_test=ds.X_test, y_test=ds.y_test, repeats=repeats)
+    return [
+        _row("dense", m.dense, params=_stored(m.dense), flops=rep["dense"]["dense_flops"],
              nbytes=rep["dense"]["dense_bytes"], sparsity_value=0.0, **r),
-        _row(f"weights {weight_sparsity:.0%} (masked, dense matmul)", weights,
-             params=_stored(weights), flops=rep["weights"]["effective_flops"],
+        _row(f"weights {weight_sparsity:.0%} (masked, dense matmul)", m.weights,
+             params=_stored(m.weights), flops=rep["weights"]["effective_flops"],
              nbytes=rep["weights"]["dense_bytes"], sparsity_value=rep["weights"]["sparsity"], **r),
-        _row(f"weights {weight_sparsity:.0%} as CSR", sparse, params=_stored(weights),
-             flops=rep["weights"]["effective_flops"], nbytes=sparse.nbytes,
+        _row(f"weights {weight_sparsity:.0%} as CSR", m.sparse, params=_stored(m.weights),
+             flops=rep["weights"]["effective_flops"], nbytes=m.sparse.nbytes,
              sparsity_value=rep["weights"]["sparsity"], **r),
-        _row(f"neurons {neuron_fraction:.0%} (masked)", neurons, params=_stored(neurons),
+        _row(f"neurons {neuron_fraction:.0%} (masked)", m.neurons, params=_stored(m.neurons),
              flops=rep["neurons"]["effective_flops"], nbytes=rep["neurons"]["dense_bytes"],
              sparsity_value=rep["neurons"]["sparsity"], **r),
-        _row(f"neurons {neuron_fraction:.0%} shrunk", shrunk, params=_stored(shrunk),
+        _row(f"neurons {neuron_fraction:.0%} shrunk", m.shrunk, params=_stored(m.shrunk),
              flops=rep["neurons"]["shrunk_flops"], nbytes=rep["neurons"]["shrunk_bytes"],
              sparsity_value=0.0, **r),
-        _row("2:4 (N:M, masked)", two_four, params=_stored(two_four),
-             flops=rep["2:4"]["effective_flops"], nbytes=rep["2:4"]["dense_bytes"],
-             sparsity_value=rep["2:4"]["sparsity"], **r),
+        _row("2:4 (N:M, masked)", m.two_four, params=_stored(m.two_four),
+             flops=rep["two_four"]["effective_flops"], nbytes=rep["two_four"]["dense_bytes"],
+             sparsity_value=rep["two_four"]["sparsity"], **r),
     ]
 
-    # Figures.
+
+def _headless_pyplot():
+    """pyplot and minprune's plots on a backend that draws without a screen."""
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "cairo"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .viz import plots  # after the backend is chosen: it imports pyplot
+
+    return plt, plots
+
+
+def _draw_figures(models, rep, rows, ds, history, neuron_fraction, finetune_epochs, seed):
+    """The six figures, by file name."""
+    plt, plots = _headless_pyplot()
+    dense, weights, neurons = models.dense, models.weights, models.neurons
+    X_test, y_test = ds.X_test, ds.y_test
     sweep = np.array([0.5, 0.7, 0.8, 0.9, 0.95, 0.98])
     curves = {}
     for criterion in ("magnitude", "random"):
@@ -297,15 +347,21 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
     figures["mask_heatmap.png"] = plots.mask_heatmap(weights).figure
     fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
     # Drawn first, so the legend accuracy_vs_sparsity makes lists it too.
-    ax.plot([rep["weights"]["sparsity"]], [weights_ft.finetuned_accuracy], "k*", ms=12, ls="",
-            label=f"magnitude + {finetune_epochs} epochs of fine-tuning")
+    ax.plot([rep["weights"]["sparsity"]], [models.weights_ft.finetuned_accuracy], "k*", ms=12,
+            ls="", label=f"magnitude + {finetune_epochs} epochs of fine-tuning")
     plots.accuracy_vs_sparsity(sweep, curves, dense=dense.score(X_test, y_test), ax=ax)
     figures["accuracy_vs_sparsity.png"] = fig
     ax = plots.latency_vs_flops([{"name": row.name, "flops": row.flops,
-                                  "latency": row.latency_256} for row in result.rows])
+                                  "latency": row.latency_256} for row in rows])
     ax.set_title("batch 256: measured latency against effective FLOPs")
     figures["latency_vs_flops.png"] = ax.figure
     figures["training_curves.png"] = plots.training_curves(history)
+    return figures
+
+
+def _save(out, figures, result, models, start, say):
+    """Write the figures, report.txt and report.json, each atomically."""
+    plt, _ = _headless_pyplot()
     for name, fig in figures.items():
         fig = getattr(fig, "figure", fig)
         atomic_write(out / name, lambda f: fig.savefig(f, format="png", dpi=110,
@@ -314,14 +370,13 @@ def run_tour(data="digits", out="minprune-tour", *, seed=0, epochs=30, weight_sp
         result.files.append(out / name)
 
     result.seconds = time.perf_counter() - start
-    text = (f"{result}\n\nPer-layer report of the weight-pruned model:\n{report(weights)}\n\n"
-            f"Per-layer report of the neuron-pruned model:\n{report(neurons)}\n")
+    text = (f"{result}\n\nPer-layer report of the weight-pruned model:\n{report(models.weights)}"
+            f"\n\nPer-layer report of the neuron-pruned model:\n{report(models.neurons)}\n")
     atomic_write(out / "report.txt", text)
     atomic_write(out / "report.json", json.dumps({
-        "data": data, "seed": seed, "layer_sizes": sizes,
+        "data": result.data, "seed": result.seed, "layer_sizes": result.layer_sizes,
         "rows": [row.__dict__ for row in result.rows]}, indent=2))
     result.files += [out / "report.txt", out / "report.json"]
     say("\n" + str(result))
     say(f"\nsaved the report and {len(figures)} figures in {os.path.abspath(out)} "
         f"({result.seconds:.1f} s)")
-    return result

@@ -147,20 +147,55 @@ def network_diagram(model, *, max_neurons_per_layer=16, max_connections=400, pru
     validate_choice(pruned, "pruned", ("faded", "hidden"))
     rng = validate_seed(seed)
     sizes = model.layer_sizes
-    shown = [_spread(n, k_max) for n in sizes]
-    removed = _removed_units(model)
     ax = _axes(ax, figsize=(1.9 * len(sizes) + 1.6, 6.2))
+    shown, ys, step = _layout(sizes, k_max)
+    lines = _sample_connections(model, shown, ys, max_connections, pruned, rng)
+    _draw_connections(ax, *lines[:4])
+    removed = _removed_units(model)
+    n_label_lines, n_dead_shown = _draw_neurons(ax, model, shown, ys, step, removed)
+    act_segs, _, _, pru_segs, n_act, n_pru = lines
+    counts = DiagramCounts(
+        neurons_total=tuple(sizes), neurons_shown=tuple(len(s) for s in shown),
+        removed_total=int(sum(r.sum() for r in removed)), removed_shown=n_dead_shown,
+        connections_total=int(sum(layer.mask.size for layer in model.layers)),
+        connections_active=int(sum(np.count_nonzero(layer.mask) for layer in model.layers)),
+        candidates_active=n_act, candidates_pruned=n_pru,
+        drawn_active=len(act_segs), drawn_pruned=len(pru_segs))
+    ax.diagram_counts = counts
+    bottom = -(max(len(s) for s in shown) - 1) / 2 * step
+    ax.set_xlim(-0.4, len(sizes) - 0.6)
+    ax.set_ylim(bottom - 0.06, -bottom + 0.06)
+    ax.set_axis_off()
+    _draw_titles(ax, model, counts, title)
+    if legend:
+        # Below the column labels: their height in points, in legend-font units.
+        below = (_LABEL_GAP + n_label_lines * 8.5 * 1.4) / 8.5
+        ax.legend(handles=_diagram_handles(pruned), loc="upper center", ncol=2, frameon=False,
+                  bbox_to_anchor=(0.5, 0.0), borderaxespad=below, fontsize=8.5,
+                  columnspacing=1.2, handlelength=1.8)
+    return ax
 
+
+def _layout(sizes, k_max):
+    """Which neurons each column shows, their heights, and the spacing between circles."""
+    shown = [_spread(n, k_max) for n in sizes]
     # Geometry: columns at x = 0, 1, ...; circles at a shared spacing, centred.
     tallest = max(len(s) for s in shown)
     step = 1.0 / max(tallest - 1, 1)
     ys = [(np.arange(len(s))[::-1] - (len(s) - 1) / 2) * step for s in shown]
+    return shown, ys, step
 
+
+def _sample_connections(model, shown, ys, max_connections, pruned, rng):
+    """Lines between the shown neurons: unpruned ones (with their weights) and pruned ones.
+
+    Returns ``(act_segs, act_w, act_scale, pru_segs, n_act, n_pru)``: at most
+    `max_connections` of each kind, sampled with `rng`, and how many there were.
+    """
     def segments(i, r, c):  # lines from neuron r of column i to neuron c of column i + 1
         return np.stack([np.column_stack([np.full(r.size, i), ys[i][r]]),
                          np.column_stack([np.full(r.size, i + 1), ys[i + 1][c]])], axis=1)
 
-    # Candidate lines between the shown neurons, layer by layer.
     act_segs, act_w, act_scale, pru_segs = [], [], [], []
     for i, layer in enumerate(model.layers):
         sub_mask = layer.mask[np.ix_(shown[i], shown[i + 1])]
@@ -182,8 +217,11 @@ def network_diagram(model, *, max_neurons_per_layer=16, max_connections=400, pru
         pru_segs = pru_segs[:0]
     elif n_pru > max_connections:
         pru_segs = pru_segs[np.sort(rng.choice(n_pru, size=max_connections, replace=False))]
+    return act_segs, act_w, act_scale, pru_segs, n_act, n_pru
 
-    # Pruned lines first, then unpruned (weakest first, so strong ones sit on top), then neurons.
+
+def _draw_connections(ax, act_segs, act_w, act_scale, pru_segs):
+    """Pruned lines first, then unpruned ones, weakest first so strong ones sit on top."""
     if len(pru_segs):
         ghost = LineCollection(pru_segs, colors=PRUNED, linewidths=0.6, linestyles=(0, (3, 3)),
                                alpha=0.35, zorder=1, gid="pruned connections")
@@ -196,6 +234,14 @@ def network_diagram(model, *, max_neurons_per_layer=16, max_connections=400, pru
                            zorder=2, gid="connections")
     ax.add_collection(lines)
 
+
+def _draw_neurons(ax, model, shown, ys, step, removed):
+    """Circles (hollow where a unit is removed), column labels and class numbers.
+
+    Returns the number of lines of the tallest column label and of hollow circles drawn.
+    """
+    sizes = model.layer_sizes
+    tallest = max(len(s) for s in shown)
     area = min(260.0, 3600.0 / tallest)  # marker area in pt^2, smaller for tall columns
     bottom = -(tallest - 1) / 2 * step
     alive_xy, dead_xy = [], []
@@ -225,19 +271,12 @@ def network_diagram(model, *, max_neurons_per_layer=16, max_connections=400, pru
                linewidth=1.0, zorder=3, gid="neurons")
     ax.scatter(dead_xy[:, 0], dead_xy[:, 1], s=area, facecolor="white", edgecolor=PRUNED,
                linewidth=1.4, zorder=3, gid="pruned neurons")
+    return n_label_lines, len(dead_xy)
 
-    counts = DiagramCounts(
-        neurons_total=tuple(sizes), neurons_shown=tuple(len(s) for s in shown),
-        removed_total=int(sum(r.sum() for r in removed)), removed_shown=len(dead_xy),
-        connections_total=int(sum(layer.mask.size for layer in model.layers)),
-        connections_active=int(sum(np.count_nonzero(layer.mask) for layer in model.layers)),
-        candidates_active=n_act, candidates_pruned=n_pru,
-        drawn_active=len(act_segs), drawn_pruned=len(pru_segs))
-    ax.diagram_counts = counts
 
-    ax.set_xlim(-0.4, len(sizes) - 0.6)
-    ax.set_ylim(bottom - 0.06, -bottom + 0.06)
-    ax.set_axis_off()
+def _draw_titles(ax, model, counts, title):
+    """The title (default: sizes and sparsity) and, below it, the subtitle of counts."""
+    sizes = model.layer_sizes
     if title is None:
         title = f"MLP {' → '.join(map(str, sizes))}: " + (
             f"{sparsity(model):.1%} of weights pruned" if counts.connections_total
@@ -253,13 +292,6 @@ def network_diagram(model, *, max_neurons_per_layer=16, max_connections=400, pru
                                                       units="points"),
             ha="center", va="bottom", fontsize=8.5, color="#555555", linespacing=1.25,
             gid="subtitle")
-    if legend:
-        # Below the column labels: their height in points, in legend-font units.
-        below = (_LABEL_GAP + n_label_lines * 8.5 * 1.4) / 8.5
-        ax.legend(handles=_diagram_handles(pruned), loc="upper center", ncol=2, frameon=False,
-                  bbox_to_anchor=(0.5, 0.0), borderaxespad=below, fontsize=8.5,
-                  columnspacing=1.2, handlelength=1.8)
-    return ax
 
 
 _LABEL_GAP = 10  # points between the lowest circle and the column labels
