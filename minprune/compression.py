@@ -37,6 +37,7 @@ from .io import _validate_architecture, _validate_path, _is_model_file, _read_np
 from .metrics import csr_nbytes
 from .model import MLP, Dense, validate_model, softmax
 from .optim import Adam, Optimizer
+from .training import fit
 
 FORMAT = "minprune.CompressedMLP"
 FORMAT_VERSION = 1
@@ -337,8 +338,6 @@ def compress(model, *, clusters=16, data=None, finetune_epochs=0, lr=1e-4, batch
         layer.W.ravel()[pos] = codebooks[-1][lab]
     before = _measure(shared, model, data)
     if finetune_epochs:
-        from .training import fit
-
         opt = SharedValuesOptimizer(codebooks, labels, positions, lr=lr)
         fit(shared, X_train, y_train, epochs=finetune_epochs, batch_size=batch_size,
             optimizer=opt, seed=validate_seed(seed), **fit_kwargs)
