@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from minprune import MLP, prune_weights
-from minprune.checks.basics import (check_gradients, check_log_softmax, check_numerical_gradient,
-                                    check_pruned_copy, check_sparsity)
+from minprune.checks.mlp_from_scratch import (check_gradients, check_log_softmax,
+                                              check_numerical_gradient)
+from minprune.checks.what_is_pruning import check_pruned_copy, check_sparsity
 
 
 @pytest.fixture

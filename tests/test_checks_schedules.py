@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from minprune import MLP, cubic_sparsity, fit, iterative_prune, prune_weights, sparsity
-from minprune.checks.schedules import (check_cubic_schedule, check_per_round,
-                                       check_sparsity_and_accuracy)
+from minprune.checks.fine_tuning_and_schedules import (check_cubic_schedule, check_per_round,
+                                                       check_sparsity_and_accuracy)
 
 SCHEDULE = dict(initial=0.0, final=0.9, begin_step=20, end_step=120, frequency=10)
 STEPS = np.arange(0, 151)

@@ -6,10 +6,12 @@ from hypothesis import strategies as st
 
 from minprune import (MLP, fit, neuron_importance, prune_n_m, prune_neurons, prune_weights, report,
                       shrink, to_sparse)
-from minprune.checks.structure import (_lowest_units, check_apoz, check_csr_break_even,
-                                       check_flops_and_accuracy, check_global_units, check_n_m_mask,
-                                       check_shrink, csr_break_even)
-from minprune.checks.tickets import check_csr_max_nonzeros
+from minprune.checks.neuron_pruning import (_lowest_units, check_apoz, check_flops_and_accuracy,
+                                            check_global_units)
+from minprune.checks.structured_pruning_and_speed import (check_csr_break_even, check_n_m_mask,
+                                                          check_shrink)
+from minprune.checks._common import csr_break_even
+from minprune.checks.when_not_to_prune import check_csr_max_nonzeros
 from minprune.metrics import csr_nbytes
 from minprune.model import Dense
 

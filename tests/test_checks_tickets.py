@@ -7,17 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minprune import MLP, fit, lottery_ticket, prune_and_finetune, prune_weights, rewind, undo
-from minprune.checks.tickets import (
-    check_csr_max_nonzeros,
-    check_equal_nonzeros_sparsity,
-    check_knee_sparsity,
-    check_one_shot_accuracies,
-    check_random_ticket_masks,
-    check_recovered_fraction,
-    check_rewound,
-    check_sparsest_matching_ticket,
-    check_undone,
-)
+from minprune.checks.when_not_to_prune import (check_csr_max_nonzeros,
+                                               check_equal_nonzeros_sparsity, check_knee_sparsity,
+                                               check_one_shot_accuracies)
+from minprune.checks.lottery_ticket import (check_random_ticket_masks, check_rewound,
+                                            check_sparsest_matching_ticket)
+from minprune.checks.faq_by_experiment import check_recovered_fraction, check_undone
 from minprune.metrics import csr_nbytes
 from minprune.model import Dense
 

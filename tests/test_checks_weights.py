@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from minprune import MLP, fit, prune_weights, weight_importance
-from minprune.checks.weights import (check_global_threshold, check_layer_sensitivity,
-                                     check_magnitude_mask, check_oracle_entry,
-                                     check_pair_interaction, check_taylor_scores)
+from minprune.checks.weight_pruning import (check_global_threshold, check_layer_sensitivity,
+                                            check_magnitude_mask)
+from minprune.checks.which_weights_matter import (check_oracle_entry, check_pair_interaction,
+                                                  check_taylor_scores)
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,4 @@
-"""Checks for the exercises of notebook 06 (fine-tuning and schedules).
-
-A right answer returns ``True``; a wrong one raises ``AssertionError`` with a hint
-that says what is wrong without printing the answer. Arguments that are not the
-learner's answer are validated like the rest of the package (``TypeError``/``ValueError``).
-"""
+"""Checks for the exercises of notebook 06 (fine-tuning and schedules)."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +8,7 @@ from ..metrics import sparsity
 from ..model import validate_model
 from ..pruning.criteria import validate_data
 from ..schedules import cubic_sparsity
-from .basics import _hint, _number, _pruned_model
+from ._common import _hint, _number, _pruned_model
 
 
 def check_cubic_schedule(values, steps, *, initial=0.0, final, begin_step=0, end_step,
@@ -204,6 +199,3 @@ def _check_untrained(model, original):
                   "the model was trained after the cut (fine-tuning, prune_and_finetune, a "
                   "schedule), and this exercise allows none. Prune a fresh original.copy() by "
                   "masks alone and call apply_masks()")
-
-
-__all__ = ["check_cubic_schedule", "check_per_round", "check_sparsity_and_accuracy"]

@@ -1,17 +1,13 @@
-"""Checks for the exercises of notebook 12 (from pruned to small).
-
-A right answer returns ``True``; a wrong one raises ``AssertionError`` with a hint
-that says what is wrong without printing the answer.
-"""
+"""Checks for the exercises of notebook 12 (from pruned to small)."""
 from __future__ import annotations
 
 import numpy as np
 
 from .._validation import validate_int
 from ..compression import kmeans_1d
-from ..distill import validate_distillation, distillation_delta
+from ..distill import distillation_delta, validate_distillation
 from ..huffman import code_lengths
-from .basics import _hint
+from ._common import _hint
 
 
 def _floats(answer, shape, what):

@@ -1,8 +1,4 @@
-"""Checks for the exercises of notebook 11 (masks that move).
-
-A right answer returns ``True``; a wrong one raises ``AssertionError`` with a hint
-that says what is wrong without printing the answer.
-"""
+"""Checks for the exercises of notebook 11 (masks that move)."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +7,7 @@ from .._validation import validate_float, validate_int
 from ..model import validate_model
 from ..pruning.dynamic import erdos_renyi_densities
 from ..pruning.rules import select_lowest
-from .basics import _hint
+from ._common import _hint
 
 
 def _bool_array(answer, shape, what):
@@ -109,4 +105,3 @@ def check_erdos_renyi(counts, model, density):
         _hint("a layer cannot keep more weights than it has: cap it at its size (dense) and "
               "share the rest among the others")
     _hint("each layer keeps a number of weights proportional to fan_in + fan_out")
-
