@@ -198,7 +198,7 @@ def test_regressor_same_predictions_both_ways(digits, activation, n_outputs):
     reg = fitted_regressor(digits.X_train, Y[:, 0] if n_outputs == 1 else Y, activation)
     model = minprune.from_sklearn(reg)
     assert model.objective == "squared_error" and model.layer_sizes == [64, 16, 8, n_outputs]
-    assert not hasattr(model, "classes_")
+    assert model.classes_ is None
     expected = reg.predict(digits.X_test).reshape(len(digits.X_test), n_outputs)
     np.testing.assert_allclose(model.predict(digits.X_test), expected, atol=1e-5)
     back = minprune.to_sklearn(model)

@@ -113,6 +113,6 @@ def test_adding_a_criterion_is_one_registration(monkeypatch):
     data = minprune.datasets.Dataset(X[:40], y[:40], X[40:], y[40:])
     explorer = minprune.widgets.explore(model, data, criterion="gradient", static=True)
     assert explorer.state.criterion == "gradient"
-    clf = minprune.PrunedMLPClassifier(hidden_layer_sizes=(8,), criterion="gradient", epochs=1,
-                                       finetune_epochs=1, random_state=0).fit(X, y)
+    clf = minprune.PrunedMLPClassifier(hidden_layer_sizes=(8,), criterion="gradient", max_iter=1,
+                                       finetune_max_iter=1, random_state=0).fit(X, y)
     assert clf.sparsity_ == pytest.approx(0.5, abs=0.01)
