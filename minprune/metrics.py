@@ -23,6 +23,7 @@ import numpy as np
 
 from ._table import html_table, text_table
 from ._validation import _describe, validate_choice, validate_float, validate_int
+from .blas import blas_threads
 from .model import validate_model, layer_names
 from .pruning.criteria import validate_data, weight_importance
 from .pruning.rules import rank_order
@@ -225,8 +226,6 @@ def measure_latency(model, batch_size=1, repeats=50, *, warmup=5, seed=0, thread
     Latency
         ``float(result)`` is the median in seconds.
     """
-    from .blas import blas_threads
-
     if not (hasattr(model, "_forward") and hasattr(model, "n_features")):
         raise TypeError(f"model must be a minprune.MLP or SparseMLP, got {_describe(model)}")
     batch_size = validate_int(batch_size, "batch_size", minimum=1)
