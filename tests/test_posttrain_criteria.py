@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import minprune as mp
-from minprune.checks.posttrain import check_lamp_scores, check_obs_step, check_wanda_scores
+from minprune.checks.pruning_without_retraining import (check_lamp_scores, check_obs_step,
+                                                       check_wanda_scores)
 from minprune.pruning.reconstruction import rescale_units
 
 

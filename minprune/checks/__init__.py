@@ -13,6 +13,7 @@ from .lottery_ticket import check_random_ticket_masks, check_rewound, check_spar
 from .masks_that_move import check_drop_fraction, check_drop_mask, check_erdos_renyi
 from .mlp_from_scratch import check_gradients, check_log_softmax, check_numerical_gradient
 from .neuron_pruning import check_apoz, check_flops_and_accuracy, check_global_units
+from .pruning_without_retraining import check_lamp_scores, check_obs_step, check_wanda_scores
 from .structured_pruning_and_speed import check_csr_break_even, check_n_m_mask, check_shrink
 from .weight_pruning import check_global_threshold, check_layer_sensitivity, check_magnitude_mask
 from .what_is_pruning import check_pruned_copy, check_sparsity

@@ -14,7 +14,7 @@ from .._validation import validate_features
 from ..model import validate_model
 from ..pruning.criteria import weight_importance
 from ..pruning.reconstruction import obs_removals, refit
-from .basics import _hint
+from ._common import _hint
 
 
 def _matrix(a, name):
