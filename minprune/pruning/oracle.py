@@ -15,6 +15,7 @@ from .._table import html_table, text_table
 from ..model import _FORWARD, validate_model
 from .criteria import validate_data, names, weight_importance
 from .rules import resolve_amount, select_lowest
+from .weights import prune_weights
 
 MAX_WEIGHTS = 5000  # oracle_saliency refuses larger models: its cost is weights x a forward pass
 _CHUNK_FLOATS = 2**22  # ~32 MB of float64 per batch of perturbed copies
@@ -319,8 +320,7 @@ def rank_methods(model, data, amount, methods=("magnitude", "obd", "wanda", "spa
     -------
     MethodRanking
     """
-    from .reconstruction import prune_obs, prune_sparsegpt
-    from .weights import prune_weights
+    from .reconstruction import prune_obs, prune_sparsegpt  # scipy.linalg: loaded when needed
 
     validate_model(model)
     if isinstance(methods, str) or not hasattr(methods, "__iter__"):
