@@ -71,6 +71,8 @@ _LAZY_MODULES = {
     "glossary": "minprune.glossary",
     "checks": "minprune.checks",
     "tour": "minprune.tour",
+    "course": "minprune.course",
+    "site": "minprune.site",
 }
 
 __all__ = sorted([

@@ -29,6 +29,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import __version__
+from .io import atomic_write
+
 __all__ = ["course_files", "copy_course", "CopyReport", "source_dirs", "INSTALL_CELL",
            "add_install_cells"]
 
@@ -207,9 +210,6 @@ def copy_course(folder, *, replace_edited=False):
     ValueError
         If `folder` is a file.
     """
-    from . import __version__
-    from .io import atomic_write
-
     if not isinstance(replace_edited, bool):
         raise TypeError(f"replace_edited must be a bool, got {replace_edited!r}")
     folder = Path(os.fspath(folder)).expanduser()

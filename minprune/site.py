@@ -29,6 +29,9 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from . import glossary
+from .course import course_files
+
 __all__ = ["build_site", "stage", "check_site", "SiteReport", "LinkCheck", "heading_slug"]
 
 ORIGINALS = "_notebook_files"      # untouched copies of the notebooks, for the download links
@@ -349,8 +352,6 @@ def stage(root):
         ``notebooks``, ``figures``, ``derived_alt`` (figures whose alt text was derived, not
         given in ``metadata.minprune.alt``) and ``dropped`` (links to files outside the site).
     """
-    from .course import course_files
-
     root = Path(root).resolve()
     files = course_files()
     for rel, src in files.items():
@@ -578,8 +579,6 @@ def build_site(out, *, jobs=1):
 # ------------------------------------------------------------------ Sphinx extension
 def _summaries():
     """``({normalized term or alias: summary}, {entry slug: summary})`` from the glossary."""
-    from . import glossary
-
     by_name, by_slug = {}, {}
     for entry in glossary.entries():
         by_slug[entry.slug] = entry.summary
@@ -601,8 +600,6 @@ def _mark_terms(app, doctree):
 def _hover_cards(app, doctree, docname):
     """Give glossary links a title (the summary), shown as a hover card by minprune.js."""
     from docutils import nodes
-
-    from . import glossary
 
     by_name, by_slug = _summaries()
     for ref in doctree.findall(nodes.reference):

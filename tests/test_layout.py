@@ -20,7 +20,7 @@ README = (ROOT / "README.md").read_text()
 def _readme_names():
     """Every dotted name the README writes as ``mp.x.y`` or ``minprune.x.y``."""
     found = set()
-    for match in re.finditer(r"(?<![\w/-])(?:mp|minprune)((?:\.[A-Za-z_]\w*)+)", README):
+    for match in re.finditer(r"(?<![\w/.-])(?:mp|minprune)((?:\.[A-Za-z_]\w*)+)", README):
         found.add(match.group(1).lstrip("."))
     return sorted(found)
 
@@ -59,6 +59,8 @@ _DEFERRED = {
     ("tour.py", "viz"): "pyplot may only be imported after the tour has chosen a backend",
     ("__main__.py", "tour"): "the command line starts without loading what a command needs",
     ("__main__.py", ""): "the command line starts without loading what a command needs",
+    ("__main__.py", "site"): "the command line starts without loading what a command needs",
+    ("__main__.py", "course"): "the command line starts without loading what a command needs",
     ("oracle.py", "reconstruction"): "scipy.linalg loads only when a method that needs it runs",
 }
 
