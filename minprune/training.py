@@ -6,6 +6,7 @@ whose ``on_batch_end`` changes masks every few steps.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,8 +95,11 @@ class Callback:
 class DivergenceError(ValueError):
     """Raised by ``fit`` when a mini-batch loss is NaN or infinite.
 
-    The optimizer step that would have used that loss is not taken, so the
-    model (and the optimizer's state) are left as they were before it.
+    A non-finite loss means the previous optimizer step made the weights
+    non-finite (or so large that the forward pass overflows): ``fit`` puts
+    back every layer's ``W`` and ``b`` as they were before that step (pruned
+    positions stay 0.0) and takes no step with the bad loss. The optimizer's
+    moments are not put back: they keep that step's update.
 
     Attributes
     ----------
@@ -104,7 +108,8 @@ class DivergenceError(ValueError):
     step : int
         Optimizer steps completed before it.
     loss : float
-        The non-finite loss.
+        The non-finite loss (NaN when the parameters themselves were found
+        non-finite at the end of an epoch, after its last step).
     history : History
         The epochs completed before the divergence.
     """
@@ -114,23 +119,87 @@ class DivergenceError(ValueError):
         self.epoch, self.step, self.loss, self.history = epoch, step, loss, history
 
 
-def _diverged(state, loss, batch, lr, rate):
-    """The DivergenceError for a non-finite `loss` at `batch` of the current epoch (`lr`:
-    fit's argument; `rate`: the optimizer's rate at the last step, scheduled or not)."""
-    where = (f"at epoch {state.epoch} (epochs 0..{state.epochs - 1}), batch {batch} (batches "
-             f"0..{state.steps_per_epoch - 1}), after {state.step} optimizer step(s)")
+def _diverged(state, loss, batch, lr, rate, saved):
+    """The DivergenceError for a non-finite `loss` at `batch` of the current epoch (`batch`
+    None: the parameters found non-finite at the epoch's end; `lr`: fit's argument; `rate`:
+    the optimizer's rate at the last step, scheduled or not). Puts back the parameters in
+    `saved` (those before the last step) when a step was taken."""
+    if batch is None:
+        what = "the weights or biases hold NaN or infinite values at the end of"
+        where = f"epoch {state.epoch} (epochs 0..{state.epochs - 1})"
+    else:
+        what = f"the mini-batch loss is {loss}"
+        where = (f"at epoch {state.epoch} (epochs 0..{state.epochs - 1}), batch {batch} "
+                 f"(batches 0..{state.steps_per_epoch - 1})")
+    where += f", after {state.step} optimizer step(s)"
     if state.step == 0:
         cause = ("before any step of this fit: the model's own weights or biases already hold "
                  "NaN or infinite values (check np.isfinite(layer.W) for each layer)")
+        outcome = "No step was taken: the model is as it was"
     else:
+        _restore(state.model, saved)
         scheduled = f" (scaled to {rate:g} by lr_schedule)" if rate != lr else ""
         cause = (f"the previous batch's loss was {state.batch_loss:.4g}; lr={lr:g}{scheduled} is "
                  f"too large for this model and data: lower lr (try lr={lr / 10:g}) or "
                  f"standardise X")
-    return DivergenceError(f"training diverged: the mini-batch loss is {loss} {where}; {cause}. "
-                           f"The step was not taken; the model is as it was before it, and "
-                           f"the epochs completed are in the error's .history",
+        outcome = (f"Every layer's W and b are put back as they were before optimizer step "
+                   f"{state.step}, the step after which they are non-finite or overflow the "
+                   f"forward pass (pruned weights stay 0; "
+                   f"the optimizer's moments keep that step)")
+    return DivergenceError(f"training diverged: {what} {where}; {cause}. {outcome}; the "
+                           f"epochs completed are in the error's .history",
                            epoch=state.epoch, step=state.step, loss=loss, history=state.history)
+
+
+def _save(model, saved):
+    """Copy every layer's ``(W, b)`` into the preallocated `saved` (resized if a callback
+    changed a layer's shape); the copy ``_diverged`` puts back."""
+    if len(saved) != len(model.layers):
+        saved[:] = [(None, None)] * len(model.layers)
+    for i, layer in enumerate(model.layers):
+        W, b = saved[i]
+        if W is None or W.shape != layer.W.shape or b.shape != layer.b.shape:
+            saved[i] = W, b = np.empty_like(layer.W), np.empty_like(layer.b)
+        np.copyto(W, layer.W)
+        np.copyto(b, layer.b)
+
+
+def _restore(model, saved):
+    for layer, (W, b) in zip(model.layers, saved):
+        np.copyto(layer.W, W)
+        np.copyto(layer.b, b)
+    model.apply_masks()  # a callback after the saved step may have pruned more
+
+
+def _finite(model):
+    return all(np.isfinite(layer.W).all() and np.isfinite(layer.b).all()
+               for layer in model.layers)
+
+
+class _FloatErrors:
+    """numpy's overflow/invalid-value reports of one forward-backward pass, held back: they
+    are dropped when a DivergenceError follows (it says more), and warned otherwise."""
+
+    def __init__(self):
+        self.seen = []
+        self._state = None
+
+    def _record(self, kind, flag):
+        self.seen.append(kind)
+
+    def __enter__(self):
+        self.seen.clear()
+        self._state = np.errstate(over="call", invalid="call", call=self._record)
+        self._state.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._state.__exit__(*exc)
+
+    def warn(self):
+        for kind in dict.fromkeys(self.seen):
+            warnings.warn(f"{kind} encountered in the forward or backward pass of fit",
+                          RuntimeWarning, stacklevel=3)
 
 
 @dataclass
@@ -237,7 +306,8 @@ def fit(model, X, y, *, epochs, batch_size=128, optimizer="adam", lr=1e-3, weigh
     DivergenceError
         A ``ValueError`` raised when a mini-batch loss becomes NaN or infinite
         (a learning rate too large, usually). It names `lr`, the epoch and the
-        step; the step is not taken, so the model is left as it was before it.
+        step; the weights and biases are put back as they were before the step
+        that made them non-finite.
 
     Notes
     -----
@@ -314,6 +384,8 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
     # The optimizer step zeroes the gradient at pruned positions itself; masking it here
     # too is needed only when a callback reads it (TrainState.grads).
     mask_grads = bool(callbacks)
+    saved = []          # W and b before the latest step: what a divergence puts back
+    float_errors = _FloatErrors()
     for epoch in range(epochs):
         state.epoch = epoch
         for cb in callbacks:
@@ -323,19 +395,25 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
         loss_sum, correct = 0.0, 0
         for start in range(0, n, batch_size):
             xb, yb = Xs[start:start + batch_size], ys[start:start + batch_size]
-            activations = model._forward(xb)
-            if distill is None:
-                loss, grads, probs = model._backward(activations, yb, mask_grads=mask_grads)
-            else:
-                loss, grads, probs = distill.backward(model, activations, yb,
-                                                      order[start:start + batch_size])
-            if not math.isfinite(loss):  # one float test per batch: the loss is already here
-                raise _diverged(state, loss, start // batch_size, base_lr, opt.lr)
+            with float_errors:
+                activations = model._forward(xb)
+                if distill is None:
+                    loss, grads, probs = model._backward(activations, yb, mask_grads=mask_grads)
+                else:
+                    loss, grads, probs = distill.backward(model, activations, yb,
+                                                          order[start:start + batch_size])
+            # One float test per batch (the loss is already here) catches a previous step
+            # that made the weights non-finite; the parameters saved before it go back.
+            if not math.isfinite(loss):
+                raise _diverged(state, loss, start // batch_size, base_lr, opt.lr, saved)
+            if float_errors.seen:
+                float_errors.warn()
             state.batch, state.grads = (xb, yb), grads
             for cb in callbacks:
                 cb.on_gradients(state)
             if lr_schedule is not None:
                 opt.lr = base_lr * lr_factor(lr_schedule, state.step / steps_per_epoch, epochs)
+            _save(model, saved)
             opt.step(model, grads)
             state.grads = None
             state.step += 1
@@ -345,6 +423,8 @@ def _train(model, X, y, epochs, batch_size, opt, rng, validation_data, callbacks
                 correct += int(np.count_nonzero(probs.argmax(axis=1) == yb))
             for cb in callbacks:
                 cb.on_batch_end(state)
+        if not _finite(model):  # the epoch's last step: no next batch has checked it
+            raise _diverged(state, float("nan"), None, base_lr, opt.lr, saved)
         history.loss.append(loss_sum / n)
         if classify:
             history.accuracy.append(correct / n)

@@ -21,16 +21,20 @@ def problem(n=200, scale=1.0, seed=0):
 
 # ------------------------------------------------- item 2: divergence is an error
 class Snapshots(minprune.Callback):
-    """The model after every step, to check what fit leaves behind."""
+    """The model before the first step and after every step, to check what fit leaves behind."""
 
     def __init__(self):
         self.states = []
+
+    def on_train_begin(self, state):
+        self.states.append(model_state(state.model))
 
     def on_batch_end(self, state):
         self.states.append(model_state(state.model))
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow on the way up
+# no filterwarnings: numpy's overflow warnings of the forward that finds the divergence are held
+# back (pytest's configuration turns a RuntimeWarning from minprune into an error)
 def test_a_diverging_run_stops_with_an_error_naming_lr_epoch_and_step():
     X, y = problem(scale=1e3)
     model = minprune.MLP([8, 5, 3], seed=0)
@@ -43,12 +47,12 @@ def test_a_diverging_run_stops_with_an_error_naming_lr_epoch_and_step():
     assert "lr=1e+06 is too large" in message and "try lr=100000" in message
     assert f"at epoch {err.epoch} " in message and f"after {err.step} optimizer step" in message
     assert not np.isfinite(err.loss) and str(err.loss) in message
-    assert err.step == len(snaps.states) >= 1  # the steps taken before the bad loss
+    assert err.step == len(snaps.states) - 1 >= 1  # the steps taken before the bad loss
     assert err.history.epochs == err.epoch and all(np.isfinite(err.history.loss))
-    assert_same_state(snaps.states[-1], model)  # the diverged step was not taken
+    assert f"as they were before optimizer step {err.step}, the step after which" in message
+    assert_same_state(snaps.states[-2], model)  # and fit put back the weights from before it
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow on the way up
 def test_the_model_is_left_as_before_the_step_on_every_optimizer():
     for optimizer, lr in (("sgd", 1e8), ("adam", 1e20)):  # Adam's steps are bounded by lr
         X, y = problem(scale=1e4)
@@ -57,10 +61,24 @@ def test_the_model_is_left_as_before_the_step_on_every_optimizer():
         with pytest.raises(minprune.DivergenceError, match=re.escape(f"lr={lr:g} is too large")):
             minprune.fit(model, X, y, epochs=20, lr=lr, optimizer=optimizer, batch_size=16,
                          callbacks=[snaps])
-        assert_same_state(snaps.states[-1], model)
+        assert_same_state(snaps.states[-2], model)
+        assert all(np.isfinite(layer.W).all() and np.isfinite(layer.b).all()
+                   for layer in model.layers)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow on the way up
+def test_a_last_step_that_breaks_the_weights_is_caught_at_the_end_of_the_epoch():
+    X, y = problem(scale=1e3)
+    model = minprune.MLP([8, 5, 3], seed=0)
+    before = model_state(model)
+    with pytest.raises(minprune.DivergenceError,
+                       match="weights or biases hold NaN or infinite values at the end of epoch 0"
+                             ".* before optimizer step 1") as info:
+        minprune.fit(model, X, y, epochs=1, batch_size=len(y), lr=1e38, optimizer="sgd")
+    assert info.value.step == 1 and np.isnan(info.value.loss)
+    assert_same_state(before, model)       # one step, no next batch to check it: put back
+
+
 def test_with_an_lr_schedule_the_message_names_fits_lr_and_the_scheduled_rate():
     X, y = problem(scale=1e3)
     with pytest.raises(minprune.DivergenceError,
