@@ -50,6 +50,29 @@ def test_constant_count_zero_pruned_and_fresh_grown_weights(moons, cls, optimize
                dst.updates)
 
 
+@pytest.mark.parametrize("cls", [mp.SET, mp.RigL])
+def test_the_moves_are_one_history_step_that_undo_takes_back(moons, cls):
+    model = mp.MLP([2, 32, 32, 2], seed=0)
+    dst = cls(0.8, update_every=5, drop_fraction=0.4, seed=1)
+    mp.fit(model, moons.X_train, moons.y_train, epochs=3, batch_size=16, lr=0.01,
+           callbacks=[dst], seed=0)
+    history = mp.mask_history(model)
+    moved = sum(sum(m) for _, _, m in dst.updates)
+    assert moved > 0
+    assert history[-1].label == f"{cls.name} moved {moved} connections in {len(dst.updates)} updates"
+    now = [layer.mask.copy() for layer in model.layers]
+    trained = [layer.W.copy() for layer in model.layers]
+    for recorded, current in zip(history[-1].masks, now):
+        np.testing.assert_array_equal(recorded, current)
+    mp.undo(model)                       # back to the masks the run started from, not to dense
+    for layer, start in zip(model.layers, dst.initial_masks):
+        np.testing.assert_array_equal(layer.mask, start)
+        assert layer.mask.mean() < 1
+    for layer, start, W in zip(model.layers, dst.initial_masks, trained):
+        np.testing.assert_array_equal(layer.W, np.where(start & (W != 0), W, 0))
+    assert mp.mask_history(model)[-1].label.startswith(f"{cls.name} initial random masks")
+
+
 def test_rigl_grows_where_the_dense_gradient_is_largest(moons):
     model = mp.MLP([2, 16, 2], seed=0, dtype=np.float64)
     mp.sparse_init(model, 0.7, seed=0)

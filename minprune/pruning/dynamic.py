@@ -182,6 +182,21 @@ class _DropAndGrow(Callback):
         if t % self.update_every == 0 and t < self._end_step:
             self._update(state, t)
 
+    def on_train_end(self, state):
+        """Record the run's mask moves as one step of ``model.mask_history``, so that
+        ``undo`` returns to the masks the run started from (with the weights trained since)."""
+        moved = sum(sum(m) for _, _, m in self.updates)
+        if not moved:
+            return
+        model = state.model
+        masks = [layer.mask.copy() for layer in model.layers]
+        weights = [layer.W.copy() for layer in model.layers]
+        for layer, start in zip(model.layers, self.initial_masks):
+            layer.mask = start  # zeros the grown weights: the state before the first move
+        commit_masks(model, masks, weights=weights,
+                     label=f"{self.name} moved {moved} connections in {len(self.updates)} "
+                           f"updates")
+
     # --------------------------------------------------------------- the work
     def fraction(self, step):
         """Fraction of each layer's active weights moved at `step`: cosine decay to `end`."""
