@@ -218,6 +218,30 @@ def test_full_hessian_obs_on_a_tiny_network():
     assert losses["obs"] < losses["magnitude"]
 
 
+@pytest.mark.parametrize("objective, sizes", [("squared_error", [5, 6, 2]),
+                                               ("cross_entropy", [5, 6, 3])])
+def test_gauss_newton_has_the_diagonal_of_the_criteria_for_each_objective(objective, sizes):
+    from minprune.pruning.criteria.registry import gauss_newton_diagonal
+    from minprune.pruning.reconstruction import gauss_newton
+
+    model = mp.MLP(sizes, objective=objective, activation="tanh", seed=0, dtype=np.float64)
+    X = np.random.default_rng(0).normal(size=(40, 5))
+    G = gauss_newton(model, X)
+    diagonal = np.concatenate([d.ravel() for d in gauss_newton_diagonal(model, X)])
+    np.testing.assert_allclose(np.diag(G), diagonal, rtol=1e-10, atol=1e-14)
+
+
+def test_calibration_data_takes_a_regressors_targets_as_the_criteria_do():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(60, 5)), rng.normal(size=(60, 2))
+    reg = mp.MLP([5, 8, 2], objective="squared_error", seed=0, dtype=np.float64)
+    mp.prune_weights(reg.copy(), 0.5, criterion="wanda", data=(X, Y))   # the registry accepts
+    for prune in (prune_obs, prune_sparsegpt):
+        prune(reg.copy(), 0.5, (X, Y))                                  # and so does this
+        with pytest.raises(ValueError, match=r"data\[1\] \(y\)"):
+            prune(reg.copy(), 0.5, (X, Y[:10]))
+
+
 # ------------------------------------------------------------------ bad input
 def test_bad_calibration_data_is_a_clear_error(trained):
     model, data = trained

@@ -43,9 +43,10 @@ import numbers
 import numpy as np
 import scipy.linalg
 
-from .._validation import _describe, validate_features, validate_float, validate_labels
+from .._validation import _describe, validate_features, validate_float
 from ..model import _FORWARD, MLP, Dense, validate_model
 from .criteria import backprop_deltas
+from .criteria.registry import _output_hessian_factors, validate_data
 from .history import commit_masks
 from .rules import as_scalar, resolve_amount, resolve_counts, select_lowest
 from .structured import _validate_n_m, n_m_mask
@@ -67,7 +68,8 @@ def calibration_inputs(model, data, needed_by):
     ----------
     model : MLP
     data : ndarray of shape (n_samples, n_features), or a tuple (X, y)
-        The labels of a tuple are checked and not used: none of these methods
+        The targets of a tuple (class labels, or a regressor's real targets) are
+        checked as the criteria's `data` is, and not used: none of these methods
         needs them.
     needed_by : str
         Named in the error when `data` is missing.
@@ -83,12 +85,10 @@ def calibration_inputs(model, data, needed_by):
         if len(data) != 2:
             raise TypeError(f"data must be calibration inputs X or a tuple (X, y), got a tuple "
                             f"of length {len(data)}")
-        X = validate_features(data[0], "data[0] (X)", n_features=model.n_features,
-                              dtype=np.float64)
-        if data[1] is not None:
-            validate_labels(data[1], "data[1] (y)", n_samples=X.shape[0],
-                            n_classes=model.n_classes)
-        return X
+        if data[1] is None:
+            return validate_features(data[0], "data[0] (X)", n_features=model.n_features,
+                                     dtype=np.float64)
+        return validate_data(model, data, needed_by, dtype=np.float64)[0]
     return validate_features(data, "data (X)", n_features=model.n_features, dtype=np.float64)
 
 
@@ -150,7 +150,7 @@ def float64_copy(model):
     layers = [Dense((layer.W * layer.mask).astype(np.float64),
                     (layer.b * layer.bias_mask).astype(np.float64), layer.activation,
                     layer.mask.copy(), layer.bias_mask.copy()) for layer in model.layers]
-    return MLP._from_layers(layers, model.activation, np.float64)
+    return MLP._from_layers(layers, model.activation, np.float64, model.objective)
 
 
 # ------------------------------------------------------------------ OBS
@@ -285,12 +285,14 @@ def layer_obs_cost(model):
 
 
 def gauss_newton(model, X):
-    """The Gauss-Newton matrix of the mean cross-entropy over all weights.
+    """The Gauss-Newton matrix of the model's mean loss over all weights.
 
-    ``G = mean over samples of J^T (diag(p) - p p^T) J``, with J the Jacobian of
-    the logits with respect to every weight (layer after layer, each ``W`` in
-    row-major order); :func:`~minprune.pruning.criteria.gauss_newton_diagonal`
-    is its diagonal. Computed in float64 from one backward pass per class.
+    ``G = mean over samples of J^T H J``, with J the Jacobian of the outputs
+    with respect to every weight (layer after layer, each ``W`` in row-major
+    order) and H the loss Hessian with respect to the outputs: ``diag(p) - p p^T``
+    for cross-entropy, ``I / n_outputs`` for squared error;
+    :func:`~minprune.pruning.criteria.gauss_newton_diagonal` is its diagonal.
+    Computed in float64 from one backward pass per output.
 
     Parameters
     ----------
@@ -303,15 +305,9 @@ def gauss_newton(model, X):
     """
     shadow = float64_copy(model)
     acts = shadow._forward(X)
-    logits = acts[-1]
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
     n_weights = sum(layer.W.size for layer in model.layers)
     G = np.zeros((n_weights, n_weights))
-    for c in range(model.n_classes):
-        v = -p.copy()
-        v[:, c] += 1.0
-        v *= np.sqrt(p[:, c:c + 1])
+    for v in _output_hessian_factors(shadow, acts[-1]):   # H = sum_c v_c v_c^T per sample
         deltas = backprop_deltas(shadow, acts, v)
         J = np.concatenate([(a[:, :, None] * dl[:, None, :]).reshape(len(X), -1)
                             for a, dl in zip(acts[:-1], deltas)], axis=1)

@@ -208,7 +208,7 @@ def importance(model, kind, criterion, data=None, seed=None):
     return [found.score(model, i, batch) for i in range(n_layers)]
 
 
-def validate_data(model, data, needed_by):
+def validate_data(model, data, needed_by, dtype=None):
     """Return ``(X, y)`` checked against `model`, or raise naming `data`.
 
     Parameters
@@ -219,6 +219,8 @@ def validate_data(model, data, needed_by):
         X of shape (n_samples, n_features), y of shape (n_samples,).
     needed_by : str
         What needs the data, for the error when it is missing, e.g. ``"criterion='taylor'"``.
+    dtype : numpy dtype, optional
+        Of the returned X. Default: the model's (float64 without a model).
     """
     if data is None:
         raise ValueError(f"{needed_by} needs data=(X, y), a batch of inputs and labels; "
@@ -226,8 +228,9 @@ def validate_data(model, data, needed_by):
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"data must be a pair (X, y) of arrays, got {type(data).__name__}"
                         + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
-    n_features, n_classes, dtype = ((None, None, np.float64) if model is None else
-                                    (model.n_features, model.n_classes, model.dtype))
+    n_features, n_classes, model_dtype = ((None, None, np.float64) if model is None else
+                                          (model.n_features, model.n_classes, model.dtype))
+    dtype = model_dtype if dtype is None else dtype
     X = validate_features(data[0], "data[0] (X)", n_features=n_features, dtype=dtype)
     if model is not None:  # class labels, or a regressor's real targets
         return X, model._validate_y(data[1], "data[1] (y)", X.shape[0])
