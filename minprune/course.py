@@ -95,7 +95,7 @@ def add_install_cells(paths=None):
             continue
         cell["source"] = source
         text = json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"   # as nbformat writes
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, text, check=lambda tmp: json.loads(Path(tmp).read_text(encoding="utf-8")))
         changed.append(path)
     return changed
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -569,11 +570,34 @@ def build_site(out, *, jobs=1):
         check = check_site(build)
         if check.problems:
             raise RuntimeError(f"the built site has broken links or images: {check}")
-        if out.exists():
-            shutil.rmtree(out)
-        shutil.copytree(build, out)
-        marker.write_text("built by python -m minprune site\n", encoding="utf-8")
+        _install(build, out)
     return SiteReport(out, time.perf_counter() - start, warnings, staged, check)
+
+
+def _install(build, out):
+    """Copy the built site `build` into a temporary sibling of `out`, then rename it into
+    place: a copy that fails leaves the previous site in `out` as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    old = None
+    try:
+        shutil.copytree(build, new, dirs_exist_ok=True)
+        (new / ".minprune-site").write_text("built by python -m minprune site\n",
+                                            encoding="utf-8")
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old)      # onto the empty folder mkdtemp made
+        try:
+            os.replace(new, out)
+        except BaseException:
+            if old is not None:
+                os.replace(old, out)  # put the previous site back
+                old = None
+            raise
+    finally:
+        for folder in (new, old):
+            if folder is not None and folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ Sphinx extension

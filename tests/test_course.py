@@ -179,6 +179,37 @@ def test_add_install_cells_is_idempotent(tmp_path):
     assert cells[0]["cell_type"] == "markdown" and cells[1]["id"] == "hosted-install"
 
 
+def test_add_install_cells_replaces_a_notebook_atomically(tmp_path, monkeypatch):
+    from minprune.course import add_install_cells
+
+    nb = tmp_path / "n.ipynb"
+    shutil.copyfile(REPO / "notebooks" / "00_what_is_pruning.ipynb", nb)
+    data = json.loads(nb.read_text())
+    data["cells"] = [c for c in data["cells"] if c.get("id") != "hosted-install"]
+    nb.write_text(json.dumps(data))
+    before = nb.read_bytes()
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)          # stopped right before the rename
+    with pytest.raises(KeyboardInterrupt):
+        add_install_cells([nb])
+    assert nb.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["n.ipynb"]
+
+
+def test_the_readme_counts_the_notebooks_there_are():
+    import re
+
+    numbers = sorted(int(p.name[:2]) for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+             "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"]
+    text = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    said = re.search(r"course map: (\w+) notebooks \((\d\d)-(\d\d)\)", text)
+    assert said, "README.md: the course map sentence names the notebooks' count and range"
+    assert said.groups() == (words[len(numbers)], f"{numbers[0]:02d}", f"{numbers[-1]:02d}")
+
+
 def test_binder_builds_the_repository_on_a_supported_python():
     post = REPO / "binder" / "postBuild"
     assert os.access(post, os.X_OK) and "pip install --no-cache-dir ." in post.read_text()

@@ -45,7 +45,8 @@ def wine():
 
 
 # Every check of sklearn.utils.estimator_checks.check_estimator, one pytest test per check,
-# on the defaults a user gets (about 25 s each on one core).
+# on the defaults a user gets: 108 checks for the two estimators, about 17 s of CPU in all in one
+# measured run (the slowest check 1.7 s).
 @parametrize_with_checks([PrunedMLPClassifier(), PrunedMLPRegressor()])
 def test_sklearn_check_estimator(estimator, check):
     check(estimator)

@@ -101,6 +101,32 @@ def test_anchors_accept_jupyter_and_github_forms(tmp_path):
     assert _first_sentence("**Cell 2: look.** Each [line](a.md) is `one` weight.") == "Cell 2: look. Each line is one weight."
 
 
+def test_a_failed_copy_keeps_the_previous_site(tmp_path, monkeypatch):
+    from minprune import site as site_module
+
+    build = tmp_path / "html"
+    (build / "sub").mkdir(parents=True)
+    (build / "index.html").write_text("new")
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / ".minprune-site").write_text("built by python -m minprune site\n")
+    (out / "index.html").write_text("previous")
+
+    def broken(src, dst, **kwargs):
+        Path(dst, "index.html").write_text("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(site_module.shutil, "copytree", broken)
+    with pytest.raises(OSError, match="disk full"):
+        site_module._install(build, out)
+    assert (out / "index.html").read_text() == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["html", "site"]   # nothing left over
+    monkeypatch.undo()
+    site_module._install(build, out)                                   # and a good copy replaces it
+    assert (out / "index.html").read_text() == "new" and (out / ".minprune-site").is_file()
+    assert (out / "sub").is_dir() and sorted(p.name for p in tmp_path.iterdir()) == ["html", "site"]
+
+
 def test_site_refuses_a_folder_it_did_not_build(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="did not build"):
