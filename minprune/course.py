@@ -139,7 +139,7 @@ def course_files():
     """
     notebooks, glossary = source_dirs()
     files = {}
-    for pattern in ("[0-9]*.ipynb", "solutions/*.ipynb", "README.md"):
+    for pattern in ("[0-9]*.ipynb", "solutions/*.ipynb", "README.md", "INSTRUCTORS.md"):
         for path in sorted(notebooks.glob(pattern)):
             files["notebooks/" + path.relative_to(notebooks).as_posix()] = path
     for pattern in ("*.md", "terms/*.md"):

@@ -92,6 +92,7 @@ with `pip install minprune` and `minprune course ~/pruning`.
 notebooks/README
 {notebooks}
 notebooks/solutions/index
+notebooks/INSTRUCTORS
 ```
 
 ```{{toctree}}

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from minprune.checks import PASSED
 from minprune import MLP, prune_weights
 from minprune.checks.mlp_from_scratch import (check_gradients, check_log_softmax,
                                               check_numerical_gradient)
@@ -23,8 +24,8 @@ def batch():
 def test_sparsity_right_answer(model):
     prune_weights(model, 0.4)
     pruned = sum(int((~layer.mask).sum()) for layer in model.layers)
-    assert check_sparsity(pruned / 45, model) is True
-    assert check_sparsity(np.float32(pruned / 45), model) is True
+    assert check_sparsity(pruned / 45, model) is PASSED
+    assert check_sparsity(np.float32(pruned / 45), model) is PASSED
 
 
 @pytest.mark.parametrize("wrong, hint", [
@@ -52,7 +53,7 @@ def test_sparsity_rejects_non_model():
 def test_pruned_copy_right_answer(model):
     pruned = model.copy()
     prune_weights(pruned, 0.6)
-    assert check_pruned_copy(pruned, model, 0.6) is True
+    assert check_pruned_copy(pruned, model, 0.6) is PASSED
 
 
 def test_pruned_copy_same_object(model):
@@ -96,7 +97,7 @@ def _stable(z):
 
 
 def test_log_softmax_right_answer():
-    assert check_log_softmax(_stable) is True
+    assert check_log_softmax(_stable) is PASSED
 
 
 @pytest.mark.parametrize("wrong, hint", [
@@ -134,7 +135,7 @@ def _backward(model, X, y, sign=1.0, scale=1.0, transpose=False, relu=True, db_a
 
 
 def test_gradients_right_answer(model, batch):
-    assert check_gradients(_backward(model, *batch), model, *batch) is True
+    assert check_gradients(_backward(model, *batch), model, *batch) is PASSED
 
 
 @pytest.mark.parametrize("kwargs, hint", [
@@ -170,7 +171,7 @@ def _central(model, X, y, layer, i, j, eps):
 
 
 def test_numerical_gradient_right_answer():
-    assert check_numerical_gradient(_central) is True
+    assert check_numerical_gradient(_central) is PASSED
 
 
 def _forward_diff(model, X, y, layer, i, j, eps):
@@ -208,7 +209,7 @@ def test_gradients_of_a_pruned_model(model, batch):
     with pytest.raises(AssertionError, match="multiply each dW by its layer.mask"):
         check_gradients(grads, model, *batch)
     masked = [(dW * layer.mask, db) for (dW, db), layer in zip(grads, model.layers)]
-    assert check_gradients(masked, model, *batch) is True
+    assert check_gradients(masked, model, *batch) is PASSED
 
 
 # The loophole of notebook 01's exercise 3: backprop itself, or a central difference with a step
@@ -224,3 +225,11 @@ def _backprop(model, X, y, layer, i, j, eps):
 def test_numerical_gradient_must_use_eps(wrong):
     with pytest.raises(AssertionError, match="exact gradient, not a central difference"):
         check_numerical_gradient(wrong)
+
+
+def test_a_right_answer_is_true_but_not_a_cell_value():
+    """nbgrader reads a test cell's value as partial credit: a check shows ``True`` as a display."""
+    from minprune.checks import Passed
+    assert PASSED and PASSED == True and isinstance(PASSED, Passed) and repr(PASSED) == "True"  # noqa: E712
+    formatted, _ = __import__("IPython").core.formatters.DisplayFormatter().format(PASSED)
+    assert formatted == {}   # _ipython_display_ handled it: no execute_result for the grader

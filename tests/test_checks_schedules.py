@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from minprune.checks import PASSED
 from minprune import MLP, cubic_sparsity, fit, iterative_prune, prune_weights, sparsity
 from minprune.checks.fine_tuning_and_schedules import (check_cubic_schedule, check_per_round,
                                                        check_sparsity_and_accuracy)
@@ -22,10 +23,10 @@ def _cubic(steps, initial, final, begin_step, end_step, frequency, power=3, floo
 # ---------------------------------------------------------- check_cubic_schedule
 def test_cubic_right_answer_matches_library():
     mine = _cubic(STEPS, **SCHEDULE)
-    assert check_cubic_schedule(mine, STEPS, **SCHEDULE) is True
+    assert check_cubic_schedule(mine, STEPS, **SCHEDULE) is PASSED
     np.testing.assert_allclose(mine, cubic_sparsity(STEPS, **SCHEDULE), rtol=0, atol=1e-12)
     other = dict(initial=0.2, final=0.8, begin_step=0, end_step=50, frequency=1)
-    assert check_cubic_schedule(_cubic(STEPS[:60], **other), STEPS[:60], **other) is True
+    assert check_cubic_schedule(_cubic(STEPS[:60], **other), STEPS[:60], **other) is PASSED
 
 
 @pytest.mark.parametrize("wrong, hint", [
@@ -75,7 +76,7 @@ def test_cubic_bad_arguments():
 # --------------------------------------------------------------- check_per_round
 def test_per_round_right_answer_matches_iterative_prune():
     p = 1 - (1 - 0.95) ** (1 / 5)
-    assert check_per_round(p, 0.95, 5) is True
+    assert check_per_round(p, 0.95, 5) is PASSED
     # iterative_prune with per_round=p takes exactly 5 rounds to reach 95%
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 5)).astype(np.float32)
@@ -114,7 +115,7 @@ def test_sparsity_and_accuracy(task):
     pruned = model.copy()
     prune_weights(pruned, 0.5)
     acc = pruned.score(*data)
-    assert check_sparsity_and_accuracy(pruned, data, min_sparsity=0.5, min_accuracy=acc) is True
+    assert check_sparsity_and_accuracy(pruned, data, min_sparsity=0.5, min_accuracy=acc) is PASSED
     with pytest.raises(AssertionError, match="prune more"):
         check_sparsity_and_accuracy(pruned, data, min_sparsity=0.6, min_accuracy=0.0)
     with pytest.raises(AssertionError, match="accuracy is"):
@@ -148,11 +149,11 @@ def test_sparsity_and_accuracy_without_training(task):
     pruned = model.copy()
     prune_weights(pruned, 0.5)
     assert check_sparsity_and_accuracy(pruned, data, min_sparsity=0.5, min_accuracy=0.0,
-                                       original=model) is True
+                                       original=model) is PASSED
     tuned = pruned.copy()
     fit(tuned, *data, epochs=2, batch_size=16, lr=1e-2, seed=0)
     assert tuned.score(*data) >= pruned.score(*data)    # the wrong answer is as good or better
-    assert check_sparsity_and_accuracy(tuned, data, min_sparsity=0.5, min_accuracy=0.0) is True
+    assert check_sparsity_and_accuracy(tuned, data, min_sparsity=0.5, min_accuracy=0.0) is PASSED
     with pytest.raises(AssertionError, match="trained after the cut"):
         check_sparsity_and_accuracy(tuned, data, min_sparsity=0.5, min_accuracy=0.0,
                                     original=model)

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minprune.checks import PASSED
 from minprune import (MLP, fit, neuron_importance, prune_n_m, prune_neurons, prune_weights, report,
                       shrink, to_sparse)
 from minprune.checks.neuron_pruning import (_lowest_units, check_apoz, check_flops_and_accuracy,
@@ -42,7 +43,7 @@ def _apoz(model, X):
 
 
 def test_apoz_right_answer(model, data):
-    assert check_apoz(_apoz(model, data[0]), model, data) is True
+    assert check_apoz(_apoz(model, data[0]), model, data) is PASSED
 
 
 @pytest.mark.parametrize("wrong, hint", [
@@ -100,21 +101,21 @@ def _global_by_hand(model, k, criterion="l1"):
 @pytest.mark.parametrize("criterion", ["l1", "l2"])
 def test_global_units_right_answer_matches_library(model, criterion):
     mine = _global_by_hand(model, 5, criterion)
-    assert check_global_units(mine, model, 5, criterion=criterion) is True
+    assert check_global_units(mine, model, 5, criterion=criterion) is PASSED
     lib = model.copy()
     prune_neurons(lib, 5, criterion=criterion, scope="global")
     for units, layer in zip(mine, lib.layers[:-1]):
         np.testing.assert_array_equal(units, np.flatnonzero(~layer.bias_mask))
     as_bool = [np.isin(np.arange(layer.fan_out), u) for u, layer in zip(mine, model.layers[:-1])]
-    assert check_global_units(as_bool, model, 5, criterion=criterion) is True
-    assert check_global_units([list(u) for u in mine], model, 5, criterion=criterion) is True
+    assert check_global_units(as_bool, model, 5, criterion=criterion) is PASSED
+    assert check_global_units([list(u) for u in mine], model, 5, criterion=criterion) is PASSED
 
 
 def test_global_units_with_data_criterion(model, data):
     lib = model.copy()
     prune_neurons(lib, 0.25, criterion="activation", scope="global", data=data)
     units = [np.flatnonzero(~layer.bias_mask) for layer in lib.layers[:-1]]
-    assert check_global_units(units, model, 0.25, criterion="activation", data=data) is True
+    assert check_global_units(units, model, 0.25, criterion="activation", data=data) is PASSED
 
 
 def test_global_units_wrong_answers(model):
@@ -207,8 +208,8 @@ def neuron_pruned(model):
 
 
 def test_shrink_right_answer(neuron_pruned):
-    assert check_shrink(_by_hand(neuron_pruned), neuron_pruned) is True
-    assert check_shrink(shrink(neuron_pruned), neuron_pruned) is True
+    assert check_shrink(_by_hand(neuron_pruned), neuron_pruned) is PASSED
+    assert check_shrink(shrink(neuron_pruned), neuron_pruned) is PASSED
 
 
 def test_shrink_wrong_answers(neuron_pruned):
@@ -265,7 +266,7 @@ def test_n_m_mask_right_answer_matches_library(shape, n, m):
     rng = np.random.default_rng(1)
     W = rng.normal(size=shape)
     mask = _n_m_by_hand(W, n, m)
-    assert check_n_m_mask(mask, W, n, m) is True
+    assert check_n_m_mask(mask, W, n, m) is PASSED
     model = MLP([shape[0], shape[1], 2], seed=0, dtype=np.float64)
     model.layers[0].W[...] = W
     prune_n_m(model, n, m, layers=0)
@@ -345,8 +346,8 @@ def test_the_sparsity_and_the_count_exercises_give_one_answer(fan_in, fan_out, d
     if csr_nbytes(0, fan_out, item) >= fan_in * fan_out * item:
         return
     nnz = csr_break_even((fan_in, fan_out), item)
-    assert check_csr_max_nonzeros(nnz, layer) is True
-    assert check_csr_break_even(1 - nnz / (fan_in * fan_out), (fan_in, fan_out), item) is True
+    assert check_csr_max_nonzeros(nnz, layer) is PASSED
+    assert check_csr_break_even(1 - nnz / (fan_in * fan_out), (fan_in, fan_out), item) is PASSED
 
 
 def test_csr_break_even_on_a_tie_is_one_weight_sparser():
@@ -363,11 +364,11 @@ def test_csr_break_even_on_a_tie_is_one_weight_sparser():
                                          ((30, 7), 4)])
 def test_csr_break_even_right_answer(shape, item):
     s = _break_even(*shape, item=item)
-    assert check_csr_break_even(s, shape, itemsize=item) is True
+    assert check_csr_break_even(s, shape, itemsize=item) is PASSED
     # the continuous solution of the inequality passes too
     n = shape[0] * shape[1]
     continuous = 1 - (n * item - (shape[1] + 1) * 4) / (n * (item + 4))
-    assert check_csr_break_even(continuous, shape, itemsize=item) is True
+    assert check_csr_break_even(continuous, shape, itemsize=item) is PASSED
 
 
 def test_csr_break_even_agrees_with_to_sparse():

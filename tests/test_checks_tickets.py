@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minprune.checks import PASSED
 from minprune import MLP, fit, lottery_ticket, prune_and_finetune, prune_weights, rewind, undo
 from minprune.checks.when_not_to_prune import (check_csr_max_nonzeros,
                                                check_equal_nonzeros_sparsity, check_knee_sparsity,
@@ -52,7 +53,7 @@ def _rewound_ticket(result):
 # ------------------------------------------------------------------ check_rewound
 def test_rewound_right_answer(lottery):
     model = _rewound_ticket(lottery)
-    assert check_rewound(model, lottery.init_weights, lottery.masks[-1]) is True
+    assert check_rewound(model, lottery.init_weights, lottery.masks[-1]) is PASSED
 
 
 def test_rewound_library_rewind_is_right(lottery):
@@ -116,7 +117,7 @@ def _random_like(masks, seed):
 def test_random_masks_right_answer_for_any_seed(seed):
     rng = np.random.default_rng(12345)
     ticket = [rng.random((30, 20)) < 0.2, rng.random((20, 5)) < 0.5]
-    assert check_random_ticket_masks(_random_like(ticket, seed), ticket) is True
+    assert check_random_ticket_masks(_random_like(ticket, seed), ticket) is PASSED
 
 
 def test_random_masks_on_a_real_ticket(lottery):
@@ -173,7 +174,7 @@ _TABLE = _Result([0.0, 0.5, 0.75, 0.875, 0.94], [0.60, 0.62, 0.605, 0.55, 0.45],
 
 
 def test_sparsest_match_right_answers():
-    assert check_sparsest_matching_ticket(0.75, _TABLE) is True
+    assert check_sparsest_matching_ticket(0.75, _TABLE) is PASSED
     assert check_sparsest_matching_ticket(0.7502, _TABLE)  # read off a rounded table
     none = _Result([0.0, 0.5], [0.6, 0.5], [math.nan, 0.4])
     assert check_sparsest_matching_ticket(0.0, none)
@@ -210,7 +211,7 @@ ACC = [[0.95, 0.95, 0.94, 0.90, 0.60], [0.95, 0.94, 0.92, 0.86, 0.50]]
 
 
 def test_knee_right_answer():
-    assert check_knee_sparsity(0.7, S, ACC, dense=[0.95, 0.95]) is True
+    assert check_knee_sparsity(0.7, S, ACC, dense=[0.95, 0.95]) is PASSED
     assert check_knee_sparsity(0.8, S, ACC, dense=0.95, tolerance=0.08)
     assert check_knee_sparsity(0.0, [0.5, 0.9], [0.5, 0.4], dense=0.95)
 
@@ -254,7 +255,7 @@ def test_csr_breakeven_matches_brute_force(fan_in, fan_out, dtype):
         with pytest.raises(ValueError, match="empty CSR"):
             check_csr_max_nonzeros(0, layer)
     else:
-        assert check_csr_max_nonzeros(_brute_force(layer), layer) is True
+        assert check_csr_max_nonzeros(_brute_force(layer), layer) is PASSED
 
 
 def test_csr_breakeven_typical_mistakes():
@@ -287,7 +288,7 @@ def test_csr_breakeven_exact_tie_is_not_smaller():
 def test_equal_nonzeros_right_and_wrong():
     small, large = MLP([64, 16, 10]), MLP([64, 256, 10])
     n_small, n_large = 64 * 16 + 16 * 10, 64 * 256 + 256 * 10
-    assert check_equal_nonzeros_sparsity(1 - n_small / n_large, small, large) is True
+    assert check_equal_nonzeros_sparsity(1 - n_small / n_large, small, large) is PASSED
     with pytest.raises(AssertionError, match="almost"):
         check_equal_nonzeros_sparsity(round(1 - n_small / n_large, 3), small, large)
     with pytest.raises(AssertionError, match="density"):
@@ -305,7 +306,7 @@ def test_recovered_fraction_right_answer(finetuned):
     r = finetuned
     assert r.dense_accuracy != r.pruned_accuracy
     exact = (r.finetuned_accuracy - r.pruned_accuracy) / (r.dense_accuracy - r.pruned_accuracy)
-    assert check_recovered_fraction(exact, r) is True
+    assert check_recovered_fraction(exact, r) is PASSED
 
 
 def test_recovered_fraction_wrong_answers():
@@ -339,7 +340,7 @@ def test_undone_right_answers():
     before = model.copy()
     prune_weights(model, 0.5)
     undo(model)
-    assert check_undone(model, before) is True
+    assert check_undone(model, before) is PASSED
     prune_weights(model, 0.3)
     prune_weights(model, 0.3)
     rewind(model, 0)
@@ -400,7 +401,7 @@ def _pruned(model, s, scope="layer"):
 
 def test_one_shot_accuracies_right_answer(trained_models):
     models, _, test = trained_models
-    assert check_one_shot_accuracies(_grid(models, test, _pruned), models, SWEEP, test) is True
+    assert check_one_shot_accuracies(_grid(models, test, _pruned), models, SWEEP, test) is PASSED
 
 
 def test_one_shot_accuracies_fine_tuned_fails(trained_models):

@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+from minprune.checks import PASSED
 from minprune import MLP, fit, prune_weights, weight_importance
 from minprune.checks.weight_pruning import (check_global_threshold, check_layer_sensitivity,
                                             check_magnitude_mask)
@@ -50,16 +51,16 @@ def _magnitude_mask(W, amount):
 def test_magnitude_mask_right_answer_matches_library(model):
     W = model.layers[0].W.copy()
     mask = _magnitude_mask(W, 0.7)
-    assert check_magnitude_mask(mask, W, 0.7) is True
+    assert check_magnitude_mask(mask, W, 0.7) is PASSED
     prune_weights(model, 0.7)
     np.testing.assert_array_equal(mask, model.layers[0].mask)
-    assert check_magnitude_mask(_magnitude_mask(W, 0.0), W, 0) is True
+    assert check_magnitude_mask(_magnitude_mask(W, 0.0), W, 0) is PASSED
 
 
 def test_magnitude_mask_accepts_either_tie_break():
     W = np.array([[0.5, -0.5], [0.1, 2.0]])
-    assert check_magnitude_mask(np.array([[False, True], [False, True]]), W, 2) is True
-    assert check_magnitude_mask(np.array([[True, False], [False, True]]), W, 2) is True
+    assert check_magnitude_mask(np.array([[False, True], [False, True]]), W, 2) is PASSED
+    assert check_magnitude_mask(np.array([[True, False], [False, True]]), W, 2) is PASSED
 
 
 @pytest.mark.parametrize("make, hint", [
@@ -100,8 +101,8 @@ def _all_mags(model):
 def test_global_threshold_right_answers(model):
     mags = _all_mags(model)
     k = round(0.8 * mags.size)
-    assert check_global_threshold(mags[k - 1], model, 0.8) is True
-    assert check_global_threshold(np.quantile(mags, 0.8), model, 0.8) is True
+    assert check_global_threshold(mags[k - 1], model, 0.8) is PASSED
+    assert check_global_threshold(np.quantile(mags, 0.8), model, 0.8) is PASSED
     # and it agrees with the library's global magnitude pruning
     prune_weights(model, 0.8, scope="global", min_density=0)
     kept = np.concatenate([np.abs(layer.W[layer.mask]) for layer in model.layers])
@@ -138,7 +139,7 @@ def _sensitivity(model, X, y, amount):
 
 
 def test_layer_sensitivity_right_answer(model, data):
-    assert check_layer_sensitivity(_sensitivity(model, *data, 0.8), model, data, 0.8) is True
+    assert check_layer_sensitivity(_sensitivity(model, *data, 0.8), model, data, 0.8) is PASSED
 
 
 def test_layer_sensitivity_wrong_answers(model, data):
@@ -167,7 +168,7 @@ def test_layer_sensitivity_wrong_answers(model, data):
 def test_taylor_right_answer(model, data):
     _, grads = model.gradients(*data)
     scores = [np.abs(layer.W * dW) for layer, (dW, _) in zip(model.layers, grads)]
-    assert check_taylor_scores(scores, model, data) is True
+    assert check_taylor_scores(scores, model, data) is PASSED
     assert check_taylor_scores(weight_importance(model, "taylor", data=data), model, data)
 
 
@@ -198,10 +199,10 @@ def _delta(model, data, positions):
 
 def test_oracle_entry_right_answer(model64, model, data):
     m, d = model64
-    assert check_oracle_entry(_delta(m, d, [(0, 2, 3)]), m, d, (0, 2, 3)) is True
-    assert check_oracle_entry(_delta(m, d, [(1, 4, 1)]), m, d, (-1, 4, 1)) is True
+    assert check_oracle_entry(_delta(m, d, [(0, 2, 3)]), m, d, (0, 2, 3)) is PASSED
+    assert check_oracle_entry(_delta(m, d, [(1, 4, 1)]), m, d, (-1, 4, 1)) is PASSED
     # a float32 model's loss is rounded; its answer passes too
-    assert check_oracle_entry(_delta(model, data, [(0, 1, 1)]), model, data, (0, 1, 1)) is True
+    assert check_oracle_entry(_delta(model, data, [(0, 1, 1)]), model, data, (0, 1, 1)) is PASSED
 
 
 def test_oracle_entry_wrong_answers(model64):
@@ -234,7 +235,7 @@ def test_pair_interaction(model64):
     da, db, dab = _delta(m, d, [a]), _delta(m, d, [b]), _delta(m, d, [a, b])
     inter = dab - da - db
     assert abs(inter) > 1e-6  # the case is informative
-    assert check_pair_interaction(inter, m, d, a, b) is True
+    assert check_pair_interaction(inter, m, d, a, b) is PASSED
     cases = [(-inter, "wrong sign"), (dab, "joint change"), (da + db, "sum of the solo"),
              (inter + 0.01, "wrong value")]
     for answer, hint in cases:

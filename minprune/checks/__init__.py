@@ -2,9 +2,11 @@
 
 Each check takes a learner's answer, compares it with what the library computes,
 and raises ``AssertionError`` with a hint when the answer is wrong; it returns
-``True`` when the answer is right, so a notebook cell can end with it.
+``PASSED`` when the answer is right (true, shown as ``True``; see ``_passed``), so a notebook
+cell or a graded test cell can end with it.
 Shared helpers (hints, reading answers) are in :mod:`._common`.
 """
+from ._passed import PASSED, Passed
 from .faq_by_experiment import check_recovered_fraction, check_undone
 from .fine_tuning_and_schedules import (check_cubic_schedule, check_per_round,
                                         check_sparsity_and_accuracy)
@@ -21,4 +23,4 @@ from .when_not_to_prune import (check_csr_max_nonzeros, check_equal_nonzeros_spa
                                 check_knee_sparsity, check_one_shot_accuracies)
 from .which_weights_matter import check_oracle_entry, check_pair_interaction, check_taylor_scores
 
-__all__ = sorted(name for name in dir() if name.startswith("check_"))
+__all__ = ["PASSED", "Passed"] + sorted(name for name in dir() if name.startswith("check_"))

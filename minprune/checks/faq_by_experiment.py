@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ._passed import PASSED
 from .._validation import _describe
 from ..model import validate_model
 from ._common import _hint
@@ -44,7 +45,7 @@ def check_recovered_fraction(answer, result):
     # the inputs may have been read off a table rounded to 3 decimals
     tol = 2e-3 / abs(dense - pruned) + 1e-9
     if abs(answer - expected) <= tol:
-        return True
+        return PASSED
     if abs(answer - expected * 100) <= 100 * tol or abs(answer / 100 - expected) <= tol:
         _hint("give a fraction (0.75), not a percentage (75)")
     if abs(answer - finetuned / dense) <= tol or abs(answer - (finetuned - pruned)) <= tol:
@@ -85,4 +86,4 @@ def check_undone(model, reference):
             _hint(f"the masks of layers[{i}] are back, but its weights are not: setting "
                   f"mask[...] = True brings back zeros, not the old values; undo/rewind "
                   f"restore both from model.mask_history")
-    return True
+    return PASSED

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._passed import PASSED
 from .._validation import validate_float, validate_int
 from ..metrics import sparsity
 from ..model import validate_model
@@ -48,7 +49,7 @@ def check_cubic_schedule(values, steps, *, initial=0.0, final, begin_step=0, end
         _hint("the schedule holds NaN or infinite values")
     tol = 1e-9
     if np.allclose(values, expected, rtol=0, atol=tol):
-        return True
+        return PASSED
     t = steps.astype(np.float64)
     span = end_step - begin_step
 
@@ -108,7 +109,7 @@ def check_per_round(per_round, target, rounds):
     p = _number(per_round, "the fraction of the surviving weights pruned in each round")
     expected = 1 - (1 - target) ** (1 / rounds)
     if abs(p - expected) <= 1e-6:
-        return True
+        return PASSED
     if abs(p / 100 - expected) <= 1e-6:
         _hint("that is a percentage; give a fraction in [0, 1]")
     if abs(p - target / rounds) <= 1e-6:
@@ -176,7 +177,7 @@ def check_sparsity_and_accuracy(model, data, *, min_sparsity, min_accuracy, orig
         _hint(f"sparse enough ({s:.3f}), but accuracy is {acc:.3f} < {min_accuracy:.3f}: move "
               "sparsity away from the layers whose accuracy falls first in the scan (often the "
               "first and the last) into the layers that hold up")
-    return True
+    return PASSED
 
 
 def _check_untrained(model, original):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._passed import PASSED
 from .._validation import validate_int
 from ..compression import kmeans_1d
 from ..distill import distillation_delta, validate_distillation
@@ -33,7 +34,7 @@ def check_distillation_delta(delta, logits, y, teacher_logits, *, temperature, d
     delta = _floats(delta, logits.shape, "the gradient at the logits")
     _, expected, _ = distillation_delta(logits, y, teacher_logits, T, w)
     if np.allclose(delta, expected, rtol=1e-6, atol=1e-9):
-        return True
+        return PASSED
     n = len(y)
     if np.allclose(delta, expected * n, rtol=1e-6, atol=1e-9):
         _hint("the loss is a MEAN over the batch: divide the gradient by the number of samples")
@@ -75,7 +76,7 @@ def check_huffman_lengths(lengths, values):
     _, counts = np.unique(np.asarray(values), return_counts=True)
     bits, best = int((counts * lengths).sum()), int((counts * expected).sum())
     if bits == best:
-        return True
+        return PASSED
     if bits > best:
         _hint(f"a valid prefix code, but it needs {bits} bits where Huffman's needs fewer: "
               f"merge the two LEAST frequent nodes at every step")
@@ -89,7 +90,7 @@ def check_kmeans(centroids, values, k):
     expected, _ = kmeans_1d(values, k)
     centroids = np.sort(_floats(centroids, (k,), f"the {k} centroids"))
     if np.allclose(centroids, expected, rtol=1e-6, atol=1e-6):
-        return True
+        return PASSED
     if np.allclose(centroids, np.linspace(values.min(), values.max(), k), rtol=1e-6, atol=1e-9):
         _hint("those are the starting centroids; now iterate: assign each value to the nearest "
               "centroid, move each centroid to the mean of its values, until nothing changes")

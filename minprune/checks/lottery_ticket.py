@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ._passed import PASSED
 from .._validation import _describe
 from ..model import validate_model
 from ._common import _PRINT_TOL, _as_fraction, _hint
@@ -75,7 +76,7 @@ def check_rewound(model, init_weights, masks):
         if not np.array_equal(layer.b, b_expected):
             _hint(f"layers[{i}].b is not its initial value: rewind the biases too "
                   f"(init_weights[{i}][1])")
-    return True
+    return PASSED
 
 
 def check_random_ticket_masks(my_masks, ticket_masks):
@@ -130,7 +131,7 @@ def check_random_ticket_masks(my_masks, ticket_masks):
                       f"the layer (row-major), where random positions put about {k / 2:.0f} "
                       f"there: draw the kept positions over the whole layer, e.g. "
                       f"rng.permutation(size) < k, reshaped")
-    return True
+    return PASSED
 
 
 def _far_from_random(count, k, reference):
@@ -173,7 +174,7 @@ def check_sparsest_matching_ticket(answer, result):
     matching = [s for s, a in zip(sparsities[1:], ticket[1:]) if a >= dense]
     expected = max(matching) if matching else 0.0
     if abs(answer - expected) <= _PRINT_TOL:
-        return True
+        return PASSED
     from_control = [s for s, a in zip(sparsities[1:], control[1:]) if a >= dense]
     if from_control and abs(answer - max(from_control)) <= _PRINT_TOL:
         _hint("that is where the random re-initialisation matches; the question is about "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._passed import PASSED
 from .._validation import validate_float, validate_int
 from ..model import validate_model
 from ..pruning.dynamic import erdos_renyi_densities
@@ -39,7 +40,7 @@ def check_drop_mask(new_mask, W, mask, k):
     new_mask = _bool_array(new_mask, W.shape, "the mask after dropping k weights")
     expected = mask & ~select_lowest(np.abs(W), k, eligible=mask)
     if np.array_equal(new_mask, expected):
-        return True
+        return PASSED
     if (new_mask & ~mask).any():
         _hint("your mask switches on connections that were off: the drop step only removes")
     dropped = int(mask.sum() - new_mask.sum())
@@ -71,7 +72,7 @@ def check_drop_fraction(values, steps, *, drop_fraction, end_step):
     t = steps.astype(np.float64)
     expected = np.where(t < end_step, 0.5 * alpha * (1 + np.cos(np.pi * t / end_step)), 0.0)
     if np.allclose(values, expected, rtol=0, atol=1e-9):
-        return True
+        return PASSED
     if np.allclose(values[steps < end_step], expected[steps < end_step], rtol=0, atol=1e-9):
         _hint(f"from end_step = {end_step} on nothing moves: the fraction is 0 there")
     if np.allclose(values, 0.5 * (1 + np.cos(np.pi * np.minimum(t, end_step) / end_step)),
@@ -93,7 +94,7 @@ def check_erdos_renyi(counts, model, density):
         _hint(f"give one count per layer ({len(model.layers)}), got shape {counts.shape}")
     expected = np.array(erdos_renyi_densities(model, density))
     if np.allclose(counts, expected, rtol=0, atol=1.5):
-        return True  # the rounding to whole weights may differ by one
+        return PASSED  # the rounding to whole weights may differ by one
     sizes = np.array([layer.W.size for layer in model.layers])
     if abs(counts.sum() - density * sizes.sum()) > len(sizes):
         _hint(f"the counts must add up to density * all weights = {density * sizes.sum():.0f}, "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._passed import PASSED
 from .._validation import validate_float, validate_int
 from ..metrics import report
 from ..model import validate_model
@@ -61,7 +62,7 @@ def check_apoz(apoz, model, data):
     expected = [1.0 - s for s in neuron_importance(model, "apoz", data=(X, y))]
     tol = 1e-6
     if all(np.allclose(a, e, rtol=0, atol=tol) for a, e in zip(answer, expected)):
-        return True
+        return PASSED
     if all(np.allclose(a, 1 - e, rtol=0, atol=tol) for a, e in zip(answer, expected)):
         _hint("that is the fraction of samples where each unit is ACTIVE (> 0); APoZ counts "
               "the zeros: np.mean(a == 0, axis=0)")
@@ -152,7 +153,7 @@ def check_global_units(units, model, amount, criterion="l2", data=None):
                 for i, layer in enumerate(reference.layers[:-1])]
     answer = _unit_lists(units, sizes)
     if all(np.array_equal(a, e) for a, e in zip(answer, expected)):
-        return True
+        return PASSED
     k = sum(e.size for e in expected)
     got = sum(a.size for a in answer)
     scores = neuron_importance(model, criterion, data=data)
@@ -219,4 +220,4 @@ def check_flops_and_accuracy(model, data, *, max_flops, min_accuracy):
         _hint(f"the size is within budget, but accuracy is {acc:.3f} < {min_accuracy:.3f}: "
               "fine-tune after pruning (mp.fit on the masked model, a few epochs, small lr), "
               "or try another criterion or a different split of units between the layers")
-    return True
+    return PASSED

@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from ._passed import PASSED
 from .._validation import validate_features
 from ..model import validate_model
 from ..pruning.criteria import weight_importance
@@ -71,7 +72,7 @@ def check_wanda_scores(scores, model, X, layer=0):
     want = weight_importance(model, "wanda", data=X)[layer]
     got = _answer_array(scores, want.shape, f"one score per weight of layers[{layer}].W")
     if _same(got, want):
-        return True
+        return PASSED
     inputs = model._forward(X)[layer].astype(np.float64)
     W = np.abs((model.layers[layer].W * model.layers[layer].mask).astype(np.float64))
     norm = np.linalg.norm(inputs, axis=0)
@@ -136,7 +137,7 @@ def check_obs_step(q, w_new, H, w):
     want = refit(H, w[None], keep)[0]
     got = _answer_array(w_new, w.shape, "the weights after the step")
     if _same(got, want, rtol=1e-6):
-        return True
+        return PASSED
     plain = w.copy()
     plain[q] = 0
     if _same(got, plain):
@@ -172,7 +173,7 @@ def check_lamp_scores(scores, model, layer):
     got = _answer_array(scores, want.shape, f"one score per weight of layers[{layer}].W")
     live = model.layers[layer].mask
     if _same(got[live], want[live]):
-        return True
+        return PASSED
     sq = np.square((model.layers[layer].W * live).astype(np.float64))
     if _same(got[live], (sq / sq.sum())[live]):
         _hint("you divided by the sum over ALL the layer's weights; LAMP divides by the sum over "

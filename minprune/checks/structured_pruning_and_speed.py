@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._passed import PASSED
 from .._validation import validate_int
 from ..model import MLP, validate_model
 from ..pruning.structured import n_m_mask, shrink
@@ -78,7 +79,7 @@ def check_shrink(layers, model):
         if not np.allclose(b, eff_b, rtol=0, atol=1e-6 * max(1.0, float(np.abs(eff_b).max(
                 initial=0)))):
             _hint(f"layers[{i}].b differs: take (b * bias_mask) at the live units")
-    return True
+    return PASSED
 
 
 def check_n_m_mask(mask, W, n=2, m=4):
@@ -117,7 +118,7 @@ def check_n_m_mask(mask, W, n=2, m=4):
     full = np.ones(W.shape, dtype=bool)
     expected = n_m_mask(np.abs(W), full, n, m)
     if np.array_equal(mask, expected):
-        return True
+        return PASSED
     if np.array_equal(mask, ~expected):
         _hint("the mask is inverted: True must mean KEPT, the n largest |w| of each group")
     if np.array_equal(mask, n_m_mask(-np.abs(W), full, n, m)):
@@ -167,7 +168,7 @@ def check_csr_break_even(sparsity, shape, itemsize=4, index_itemsize=4):
     n = fan_in * fan_out
     exact = 1 - nnz_max / n
     if abs(s - exact) <= 1 / n + 1e-12:
-        return True
+        return PASSED
     if 1 < s <= 100 and abs(s / 100 - exact) <= 1 / n + 1e-12:
         _hint("that is a percentage; give the sparsity as a fraction in [0, 1]")
     naive = 1 - itemsize / (itemsize + index_itemsize)

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ._passed import PASSED
 from ..metrics import sensitivity_scan
 from ..model import validate_model
 from ..pruning.criteria import validate_data, weight_importance
@@ -61,7 +62,7 @@ def check_magnitude_mask(mask, W, amount):
                 and (pruned.size == 0 or kept.size == 0 or pruned.max() <= kept.min()))
 
     if valid(mask):
-        return True
+        return PASSED
     if valid(~mask):
         _hint("the mask is inverted: True must mean KEPT (the weight stays), False pruned")
     if n_pruned != k:
@@ -120,7 +121,7 @@ def check_global_threshold(threshold, model, sparsity):
 
     count = int(np.count_nonzero(mags <= t))
     if reaches(count):
-        return True
+        return PASSED
     if t < 0:
         _hint("a magnitude threshold is >= 0: compare |w| with it, not w")
     if reaches(int(np.count_nonzero(np.concatenate([w.ravel() for w in weights]) <= t))):
@@ -163,7 +164,7 @@ def check_layer_sensitivity(accuracies, model, data, amount, criterion="magnitud
     got = _float_array(accuracies, (n_layers,), f"one accuracy per layer ({n_layers} numbers)")
     want = sensitivity_scan(model, (X, y), [amount], criterion).accuracy[:, 0]
     if np.allclose(got, want, rtol=0, atol=1e-9):
-        return True
+        return PASSED
     if got.max() > 1 and np.allclose(got, 100 * want, rtol=0, atol=1e-7):
         _hint("those are percentages; give accuracies as fractions in [0, 1]")
     every = model.copy()

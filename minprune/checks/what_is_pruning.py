@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._passed import PASSED
 from ..metrics import sparsity
 from ..model import MLP, validate_model
 from ..pruning.weights import prune_weights
@@ -26,7 +27,7 @@ def check_sparsity(answer, model):
     answer = _number(answer, "the fraction of weights that are pruned, in [0, 1]")
     expected = sparsity(model)
     if abs(answer - expected) <= 1e-6:  # float32 answers pass
-        return True
+        return PASSED
     n_weights = sum(layer.mask.size for layer in model.layers)
     n_biases = sum(layer.bias_mask.size for layer in model.layers)
     pruned_w = n_weights - sum(int(np.count_nonzero(layer.mask)) for layer in model.layers)
@@ -96,4 +97,4 @@ def check_pruned_copy(pruned, original, amount, *, criterion="magnitude", scope=
     if not all(np.array_equal(a.W, b.W) for a, b in zip(pruned.layers, expected.layers)):
         _hint("the mask is right but the kept weights differ from the original's: check the "
               "copy before any fine-tuning")
-    return True
+    return PASSED

@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 
+from ._passed import PASSED
 from .._validation import _describe
 from ..metrics import csr_nbytes
 from ..model import Dense, MLP, validate_model
@@ -65,7 +66,7 @@ def check_knee_sparsity(answer, sparsities, accuracies, dense, tolerance=0.02):
     knee, first_fail, base, x, mean = _knee(sparsities, accuracies, dense, tolerance)
     answer = _as_fraction(answer, "answer")
     if abs(answer - knee) <= _PRINT_TOL:
-        return True
+        return PASSED
     if first_fail is not None and abs(answer - first_fail) <= _PRINT_TOL:
         _hint(f"at {first_fail:g} the accuracy has already fallen more than {tolerance:g} "
               f"below the dense {base:.3f}: the knee is the last sparsity before that")
@@ -130,7 +131,7 @@ def check_one_shot_accuracies(accuracies, models, sparsities, data):
     want = _one_shot_grid(models, x, X, y)
     tol = 1e-9
     if np.allclose(got, want, rtol=0, atol=tol):
-        return True
+        return PASSED
     if got.max() > 1 and np.allclose(got, 100 * want, rtol=0, atol=100 * tol):
         _hint("those are percentages; give accuracies as fractions in [0, 1]")
     if np.allclose(got, _one_shot_grid(models, x, X, y, fresh=False), rtol=0, atol=tol):
@@ -183,7 +184,7 @@ def check_csr_max_nonzeros(answer, layer):
         _hint(f"answer should be a whole number of non-zero weights, got {_describe(answer)}")
     answer = int(answer)
     if answer == expected:
-        return True
+        return PASSED
     if answer == expected + 1 and csr_nbytes(answer, fan_out, item) == dense:
         _hint("at that count CSR takes exactly as many bytes as dense; the question asks "
               "for strictly fewer")
@@ -225,7 +226,7 @@ def check_equal_nonzeros_sparsity(answer, small, large):
     expected = 1 - n_small / n_large
     answer = _as_fraction(answer, "answer")
     if abs(answer - expected) <= 1e-6:
-        return True
+        return PASSED
     if abs(answer - n_small / n_large) <= 1e-6:
         _hint("that is the fraction of weights the large network *keeps* (its density); "
               "sparsity is the fraction pruned, 1 minus it")
