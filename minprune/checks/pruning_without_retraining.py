@@ -15,7 +15,7 @@ from .._validation import validate_features
 from ..model import validate_model
 from ..pruning.criteria import weight_importance
 from ..pruning.reconstruction import obs_removals, refit
-from ._common import _hint
+from ._common import _float_array, _hint
 
 
 def _matrix(a, name):
@@ -28,17 +28,11 @@ def _matrix(a, name):
 
 
 def _answer_array(answer, shape, what):
-    if answer is None:
-        _hint(f"replace None with your answer: {what}")
-    try:
-        answer = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        _hint(f"the answer must be an array of numbers ({what})")
-    if answer.shape != tuple(shape):
-        _hint(f"the answer must have shape {tuple(shape)} ({what}), got {answer.shape}")
-    if not np.isfinite(answer).all():
+    """`answer` as a finite float array of `shape` (the shared check, plus finiteness)."""
+    got = _float_array(answer, tuple(shape), what)
+    if not np.isfinite(got).all():
         _hint(f"the answer holds NaN or infinite values ({what}): a division by zero?")
-    return answer
+    return got
 
 
 def _same(a, b, rtol=1e-6):
